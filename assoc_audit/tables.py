@@ -24,10 +24,13 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .config import OBJECT_NAME_PATTERN
 from .errors import DataError
@@ -37,8 +40,10 @@ __all__ = [
     "RECORD_COLUMNS",
     "TEXT",
     "TableStats",
+    "arrow_text",
     "empty_associations",
     "empty_records",
+    "text_series",
     "to_text",
     "validate_associations",
     "validate_records",
@@ -102,6 +107,44 @@ def _show(value: Any) -> str:
     return repr(value.item() if isinstance(value, np.generic) else value)
 
 
+def arrow_text(values: pd.Series) -> pa.ChunkedArray | None:
+    """The column's Arrow string data, without copying, when it is Arrow-backed text."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        pass
+    elif isinstance(dtype, pd.ArrowDtype) and (
+        pa.types.is_string(dtype.pyarrow_dtype) or pa.types.is_large_string(dtype.pyarrow_dtype)
+    ):
+        pass
+    else:
+        return None
+    data: Any = values.array
+    arrow = data.__arrow_array__()
+    return arrow if isinstance(arrow, pa.ChunkedArray) else pa.chunked_array([arrow])
+
+
+def text_series(values: pa.ChunkedArray | pa.Array) -> pd.Series:
+    """A canonical text column (:data:`TEXT`) over Arrow string data."""
+    if isinstance(values, pa.Array):
+        values = pa.chunked_array([values])
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        values = values.cast(pa.large_string())
+    return pd.Series(pd.arrays.ArrowStringArray(values), copy=False)
+
+
+def _empty_to_null(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    empty = pc.equal(values, "")
+    if not pc.any(empty).as_py():
+        return values
+    result: pa.ChunkedArray = pc.if_else(empty, pa.scalar(None, values.type), values)
+    return result
+
+
+def _first_true(mask: pa.ChunkedArray | pa.Array) -> int:
+    """Position of the first true value of a boolean Arrow column (nulls count as false)."""
+    return int(pc.index(pc.fill_null(mask, False), True).as_py())
+
+
 def _whole_float_text(values: np.ndarray) -> np.ndarray:
     return np.array([str(int(v)) for v in values], dtype=object)
 
@@ -116,6 +159,9 @@ def to_text(
     (ids), a non-whole number or a boolean is an error; otherwise such values
     become their plain text.
     """
+    arrow = arrow_text(values)
+    if arrow is not None:  # text already (the common case): stay in Arrow
+        return text_series(_empty_to_null(arrow))
     s = values.reset_index(drop=True)
     dtype = s.dtype
     if pd.api.types.is_bool_dtype(dtype):
@@ -200,29 +246,36 @@ def _require_columns(df: pd.DataFrame, required: Sequence[str], source: str) -> 
 
 
 def _check_object_names(values: pd.Series, *, source: str, column: str) -> None:
-    nulls = values.isna().to_numpy()
-    if nulls.any():
-        pos = int(np.flatnonzero(nulls)[0])
-        raise _fail(source, pos, column, "empty object name")
-    uniques = pd.unique(values.to_numpy(dtype=object))
-    bad = [u for u in uniques if not _OBJECT_RE.match(str(u))]
+    arrow = arrow_text(values)
+    if arrow is None:
+        arrow = pa.chunked_array([pa.array(values.astype("object").tolist(), pa.large_string())])
+    if arrow.null_count:
+        raise _fail(source, _first_true(pc.is_null(arrow)), column, "empty object name")
+    bad = [u for u in pc.unique(arrow).to_pylist() if not _OBJECT_RE.match(str(u))]
     if bad:
-        pos = int(np.flatnonzero(values.eq(bad[0]).to_numpy())[0])
+        pos = _first_true(pc.is_in(arrow, value_set=pa.array(bad, arrow.type)))
         raise _fail(
             source,
             pos,
             column,
-            f"malformed object name {bad[0]!r} (lower-case letters, digits and _, "
+            f"malformed object name {arrow[pos].as_py()!r} (lower-case letters, digits and _, "
             "or an object type id such as 2-1234)",
         )
 
 
 def _check_ids(ids: pd.Series, *, source: str, column: str) -> None:
     """Reject null ids; ``ids.index`` holds each value's 0-based input position."""
-    nulls = ids.isna().to_numpy()
-    if nulls.any():
-        pos = int(ids.index[np.flatnonzero(nulls)[0]])
-        raise _fail(source, pos, column, "empty id")
+    arrow = arrow_text(ids)
+    if arrow is not None:
+        if not arrow.null_count:
+            return
+        first = _first_true(pc.is_null(arrow))
+    else:
+        nulls = ids.isna().to_numpy()
+        if not nulls.any():
+            return
+        first = int(np.flatnonzero(nulls)[0])
+    raise _fail(source, int(ids.index[first]), column, "empty id")
 
 
 # ---------------------------------------------------------------------------
@@ -245,52 +298,96 @@ def validate_records(
     n = len(df)
     obj = to_text(df["object"], source=source, column="object", whole_numbers=False)
     _check_object_names(obj, source=source, column="object")
-    keep = np.ones(n, dtype=bool)
+    obj_arrow = _arrow(obj)
     skipped: dict[str, int] = {}
+    positions: np.ndarray | None = None  # None: every row is kept
     if objects is not None:
-        keep = obj.isin(list(objects)).to_numpy()
-        if not keep.all():
-            counts = obj[~keep].value_counts()
-            skipped = {str(k): int(v) for k, v in counts.items()}
-    positions = np.flatnonzero(keep)
-    sub = df.iloc[positions]
+        keep = pc.is_in(obj_arrow, value_set=pa.array(list(objects), obj_arrow.type))
+        if not pc.all(keep).as_py():
+            skipped = _value_counts(pc.filter(obj_arrow, pc.invert(keep)))
+            positions = np.flatnonzero(keep.to_numpy(zero_copy_only=False))
+    sub = df if positions is None else df.iloc[positions]
+    if positions is not None:
+        obj_arrow = obj_arrow.take(pa.array(positions))
     ids = to_text(sub["record_id"], source=source, column="record_id")
-    ids.index = positions  # positions in the input, for messages
+    if positions is not None:
+        ids.index = positions  # positions in the input, for messages
     _check_ids(ids, source=source, column="record_id")
-    out = pd.DataFrame({"object": obj.iloc[positions].to_numpy(), "record_id": ids.to_numpy()})
-    out = out.astype({"object": TEXT, "record_id": TEXT})
-    dup = out.duplicated(["object", "record_id"], keep=False).to_numpy()
+    id_arrow = _arrow(ids)
+    dup = _duplicated(pa.table({"object": obj_arrow, "record_id": id_arrow}), keep=False)
     if dup.any():
         where = np.flatnonzero(dup)
-        first = out.iloc[where[0]]
+        first_obj, first_id = obj_arrow[int(where[0])].as_py(), id_arrow[int(where[0])].as_py()
         twins = [
-            int(positions[p]) + 1
+            (int(positions[p]) if positions is not None else int(p)) + 1
             for p in where
-            if out.iat[int(p), 0] == first["object"] and out.iat[int(p), 1] == first["record_id"]
+            if obj_arrow[int(p)].as_py() == first_obj and id_arrow[int(p)].as_py() == first_id
         ]
         raise DataError(
             f"{source}: rows {', '.join(map(str, twins[:5]))}, column 'record_id': duplicate id "
-            f"{first['record_id']!r} for object {first['object']!r}",
+            f"{first_id!r} for object {first_obj!r}",
             file=source,
             row=twins[1] if len(twins) > 1 else twins[0],
             field="record_id",
         )
+    cols: dict[str, pd.Series] = {
+        "object": text_series(obj_arrow),
+        "record_id": text_series(id_arrow),
+    }
     for col in identifiers:
         if col == "record_id":
             continue
-        out[col] = to_text(sub[col], source=source, column=col, whole_numbers=False).to_numpy()
-        out[col] = out[col].astype(TEXT)
+        cols[col] = _reindexed(to_text(sub[col], source=source, column=col, whole_numbers=False))
     if "display_name" in df.columns:
-        names = to_text(
-            sub["display_name"], source=source, column="display_name", whole_numbers=False
+        cols["display_name"] = _reindexed(
+            to_text(sub["display_name"], source=source, column="display_name", whole_numbers=False)
         )
-        out["display_name"] = names.to_numpy()
     else:
-        out["display_name"] = pd.NA
-    out["display_name"] = out["display_name"].astype(TEXT)
-    out["updated_at"] = _timestamps(sub, source=source, positions=positions)
+        cols["display_name"] = pd.Series(pd.NA, index=range(len(id_arrow)), dtype=TEXT)
+    kept = positions if positions is not None else np.arange(n)
+    cols["updated_at"] = _timestamps(sub, source=source, positions=kept)
+    out = pd.DataFrame(cols, copy=False)
     stats = TableStats(rows_read=n, rows_kept=len(out), skipped=skipped)
     return out, stats
+
+
+def _arrow(values: pd.Series) -> pa.ChunkedArray:
+    arrow = arrow_text(values)
+    assert arrow is not None, "canonical text columns are Arrow-backed"
+    return arrow
+
+
+def _reindexed(values: pd.Series) -> pd.Series:
+    return values.reset_index(drop=True).astype(TEXT)
+
+
+def _value_counts(values: pa.ChunkedArray) -> dict[str, int]:
+    counts = pc.value_counts(values)
+    pairs = zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True)
+    return {str(k): int(v) for k, v in sorted(pairs, key=lambda kv: (-kv[1], str(kv[0])))}
+
+
+def _duplicated(table: pa.Table, *, keep: Literal["first", False]) -> np.ndarray:
+    """Rows equal to another row (``keep=False``) or to an earlier one (``"first"``).
+
+    Rows are hashed in DuckDB; only rows whose hash occurs more than once are
+    compared exactly, so a hash collision never merges different rows.
+    """
+    if table.num_rows < 2:
+        return np.zeros(table.num_rows, dtype=bool)
+    cols = ", ".join(f'"{c}"' for c in table.column_names)
+    with duckdb.connect() as con:
+        con.register("rows_", table)
+        hashes = con.execute(f"SELECT hash({cols}) FROM rows_").fetchnumpy()
+    h = np.asarray(next(iter(hashes.values())))
+    result = np.zeros(table.num_rows, dtype=bool)
+    ordered = np.sort(h)
+    same = ordered[1:] == ordered[:-1]
+    if same.any():
+        candidates = np.flatnonzero(np.isin(h, np.unique(ordered[1:][same])))
+        subset = table.take(pa.array(candidates)).to_pandas()
+        result[candidates] = subset.duplicated(keep=keep).to_numpy()
+    return result
 
 
 def _timestamps(sub: pd.DataFrame, *, source: str, positions: np.ndarray) -> pd.Series:
@@ -334,41 +431,69 @@ def validate_associations(
     """
     _require_columns(df, ASSOCIATION_COLUMNS, source)
     n = len(df)
-    cols: dict[str, pd.Series] = {}
+    cols: dict[str, pa.ChunkedArray] = {}
     for col in ("from_object", "to_object"):
-        cols[col] = to_text(df[col], source=source, column=col, whole_numbers=False)
-        _check_object_names(cols[col], source=source, column=col)
+        text = to_text(df[col], source=source, column=col, whole_numbers=False)
+        _check_object_names(text, source=source, column=col)
+        cols[col] = _arrow(text)
     for col in ("from_id", "to_id"):
-        cols[col] = to_text(df[col], source=source, column=col)
-        _check_ids(cols[col], source=source, column=col)
-    cols["label"] = to_text(df["label"], source=source, column="label", whole_numbers=False)
-    out = pd.DataFrame(cols)
+        text = to_text(df[col], source=source, column=col)
+        _check_ids(text, source=source, column=col)
+        cols[col] = _arrow(text)
+    cols["label"] = _arrow(to_text(df["label"], source=source, column="label", whole_numbers=False))
+    table = pa.table({c: cols[c] for c in ASSOCIATION_COLUMNS})
     flipped = 0
     skipped: dict[str, int] = {}
     if pairs is not None:
-        pair_set = set(pairs)
-        forward_keys = pd.Series([f"{f}\x1f{t}" for f, t in pair_set], dtype=object)
-        reverse_keys = pd.Series([f"{t}\x1f{f}" for f, t in pair_set if f != t], dtype=object)
-        key = (out["from_object"] + "\x1f" + out["to_object"]).astype(object)
-        forward = key.isin(forward_keys).to_numpy()
-        reverse = key.isin(reverse_keys).to_numpy() & ~forward
-        if reverse.any():
-            flipped = int(reverse.sum())
-            rev = out.loc[reverse]
-            out.loc[reverse, ["from_object", "from_id", "to_object", "to_id"]] = rev[
-                ["to_object", "to_id", "from_object", "from_id"]
-            ].to_numpy()
-        keep = forward | reverse
-        if not keep.all():
-            other = out.loc[~keep]
-            counts = (other["from_object"] + "→" + other["to_object"]).value_counts()
-            skipped = {str(k): int(v) for k, v in counts.items()}
-            out = out.loc[keep]
-    before = len(out)
-    out = out.drop_duplicates(ignore_index=True)
-    merged = before - len(out)
-    out = out.astype(TEXT)
+        table, flipped, skipped = _orient(table, set(pairs))
+    dup = _duplicated(table, keep="first")
+    merged = int(dup.sum())
+    if merged:
+        table = table.filter(pa.array(~dup))
+    out = pd.DataFrame({c: text_series(table.column(c)) for c in ASSOCIATION_COLUMNS}, copy=False)
     stats = TableStats(
         rows_read=n, rows_kept=len(out), skipped=skipped, flipped=flipped, merged=merged
     )
     return out, stats
+
+
+def _orient(table: pa.Table, pairs: set[tuple[str, str]]) -> tuple[pa.Table, int, dict[str, int]]:
+    """Flip rows stored in the reverse direction of an audited pair; drop other pairs."""
+    frm, to = table.column("from_object"), table.column("to_object")
+    names = sorted(set(pc.unique(frm).to_pylist()) | set(pc.unique(to).to_pylist()))
+    value_set = pa.array(names, frm.type)
+    k = len(names)
+    code = pc.index_in(frm, value_set=value_set).to_numpy(zero_copy_only=False).astype(
+        np.int64
+    ) * k + pc.index_in(to, value_set=value_set).to_numpy(zero_copy_only=False)
+    # what to do with each (from, to) combination: 0 keep, 1 flip, 2 skip
+    todo = np.full(k * k, 2, dtype=np.int8)
+    for i, f in enumerate(names):
+        for j, t in enumerate(names):
+            if (f, t) in pairs:
+                todo[i * k + j] = 0
+            elif (t, f) in pairs and f != t:
+                todo[i * k + j] = 1
+    row_todo = todo[code]
+    flip = row_todo == 1
+    flipped = int(flip.sum())
+    if flipped:
+        mask = pa.array(flip)
+        swapped = {
+            "from_object": pc.if_else(mask, to, frm),
+            "from_id": pc.if_else(mask, table.column("to_id"), table.column("from_id")),
+            "to_object": pc.if_else(mask, frm, to),
+            "to_id": pc.if_else(mask, table.column("from_id"), table.column("to_id")),
+            "label": table.column("label"),
+        }
+        table = pa.table(swapped)
+    skipped: dict[str, int] = {}
+    skip = row_todo == 2
+    if skip.any():
+        counts = np.bincount(code[skip], minlength=k * k)
+        found = [
+            (f"{names[c // k]}→{names[c % k]}", int(counts[c])) for c in np.flatnonzero(counts)
+        ]
+        skipped = dict(sorted(found, key=lambda kv: (-kv[1], kv[0])))
+        table = table.filter(pa.array(~skip))
+    return table, flipped, skipped

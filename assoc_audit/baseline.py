@@ -1,0 +1,96 @@
+"""Deletion detection against a baseline run (DESIGN §6 "Deletions").
+
+A baseline is a previous run's output folder (its ``snapshot/`` holds both
+sides' tables) or a snapshot folder itself (with ``hubspot/`` and ``app/``).
+Only its associations are read; they are mapped with *today's* records,
+matches and config, and the links the baseline had on both sides become the
+table ``baseline_both`` (p, fm, tm, lab) that reconciliation consults.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .errors import SnapshotError
+from .links import build_links, register_edges
+from .snapshot import SideTables
+from .tables import empty_records, validate_associations
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from .config import IntegrationConfig
+
+__all__ = ["baseline_folder", "register_baseline", "register_no_baseline"]
+
+
+def baseline_folder(path: Path | str) -> Path:
+    """The folder holding the baseline's ``hubspot/`` and ``app/`` side folders."""
+    root = Path(path)
+    for candidate in (root / "snapshot", root):
+        if (candidate / "hubspot").is_dir() and (candidate / "app").is_dir():
+            return candidate
+    raise SnapshotError(
+        f"{root}: not a baseline: expected a previous run's folder with snapshot/hubspot and "
+        "snapshot/app (or a snapshot folder with hubspot/ and app/)",
+        file=str(root),
+    )
+
+
+def _read_associations(folder: Path, side: str, config: IntegrationConfig) -> SideTables:
+    path = folder / "associations.parquet"
+    if not path.exists():
+        raise SnapshotError(f"{folder}: snapshot has no associations.parquet", file=str(path))
+    try:
+        df = pq.read_table(path).to_pandas()
+    except (OSError, pa.ArrowException) as exc:
+        raise SnapshotError(f"{path}: unreadable Parquet file: {exc}", file=str(path)) from None
+    associations, stats = validate_associations(df, source=str(path), pairs=config.pairs)
+    return SideTables(
+        "hubspot" if side == "hubspot" else "app",
+        empty_records(),
+        associations,
+        {"source": f"baseline {folder}"},
+        association_stats=stats,
+    )
+
+
+def register_baseline(
+    con: duckdb.DuckDBPyConnection, config: IntegrationConfig, path: Path | str
+) -> dict[str, int]:
+    """Create ``baseline_both`` from the baseline at ``path``; returns link counts.
+
+    Needs today's ``rec_h``/``rec_a`` and the config tables.
+    """
+    folder = baseline_folder(path)
+    counts: dict[str, int] = {}
+    for side, code, records in (("hubspot", 0, "rec_h"), ("app", 1, "rec_a")):
+        tables = _read_associations(folder / side, side, config)
+        x = "h" if code == 0 else "a"
+        register_edges(con, config, tables, f"bedges_{x}")
+        build_links(con, side=code, edges=f"bedges_{x}", records=records, out=f"blinks_{x}")
+        con.unregister(f"bedges_{x}")
+        counts[side] = len(tables.associations)
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE baseline_both AS
+        SELECT h.p, h.fm, h.tm, h.lab FROM blinks_h h
+        JOIN blinks_a a ON a.p = h.p AND a.fm = h.fm AND a.tm = h.tm AND a.lab = h.lab
+        WHERE h.lab >= 0
+        """
+    )
+    counts["both"] = int(con.execute("SELECT count(*) FROM baseline_both").fetchone()[0])  # type: ignore[index]
+    for name in ("blinks_h", "blinks_a", "miss_blinks_h", "miss_blinks_a"):
+        con.execute(f"DROP TABLE {name}")
+    return counts
+
+
+def register_no_baseline(con: duckdb.DuckDBPyConnection) -> None:
+    """An empty ``baseline_both``: no deletion detection."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE baseline_both (p INTEGER, fm BIGINT, tm BIGINT, lab INTEGER)"
+    )

@@ -1,0 +1,240 @@
+"""Reconciliation: the edge diff and one reason per one-sided link (DESIGN §6).
+
+Both sides' links (see :mod:`assoc_audit.links`) are compared on
+(pair, from match, to match, label). Each link present on exactly one side
+gets the first reason that applies, in this order:
+
+1. ``object_sync_off`` — an endpoint's object is ``off`` or not in ``objects``;
+2. ``unsupported_in_app`` — the pair (whole-pair ``app_supported: false``) or
+   the label has no supported entry;
+3. ``ambiguous_match`` — an endpoint is ambiguous;
+4. ``record_unmatched`` — an endpoint is unmatched or missing from its own
+   side's records;
+5. ``label_mismatch`` — both sides link the pair and each has exactly one
+   supported label on it that the other lacks;
+6. (with a baseline) a deletion made on the other side: ``sync_gap`` with
+   ``remove_from_<side>`` when the direction carries that side's changes,
+   else ``direction_blocked``; it never takes a limit slot;
+6. ``direction_blocked`` — the direction does not carry the present side's
+   changes;
+7. ``limit_exceeded`` — no free slot on the target side (below);
+8. ``sync_gap`` — nothing blocks it.
+
+**Limits.** Per from-record and entry, free slots = limit − links of that
+entry the target holds now (the unlabeled entry counts linked pairs). Links
+still without a reason compete: the pair that is ``Primary`` on the present
+side first, then by the present side's ``to_id`` by (length, text). App
+limits come from ``app_max_per_record``; each side allows one ``Primary`` per
+from-record; HubSpot limits may come from the portal (``meta``). When the
+sides name different primaries, the winning side's row (two-way: the
+``conflict_winner``; one-way: the source) moves the primary: it is a
+``sync_gap`` whatever the slots.
+
+All work is SQL over whole tables in one DuckDB connection; the result is the
+table ``classified_`` (one row per finding, integer-coded), which
+:mod:`assoc_audit.findings` renders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from . import duck
+from .reasons import Reason
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from .config import IntegrationConfig
+
+__all__ = ["DiffCounts", "classify", "diff"]
+
+
+@dataclass(frozen=True)
+class DiffCounts:
+    """Link counts per pair index: both sides' links and those in sync."""
+
+    hubspot: dict[int, int] = field(default_factory=dict)
+    app: dict[int, int] = field(default_factory=dict)
+    in_sync: dict[int, int] = field(default_factory=dict)
+
+
+def diff(con: duckdb.DuckDBPyConnection) -> DiffCounts:
+    """Create ``one_``: the links present on one side only (needs ``links_h``/``links_a``)."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE one_ AS
+        SELECT (CASE WHEN h.p IS NULL THEN 1 ELSE 0 END)::TINYINT AS s,
+               coalesce(h.p, a.p) AS p, coalesce(h.f, a.f) AS f, coalesce(h.t, a.t) AS t,
+               coalesce(h.fm, a.fm) AS fm, coalesce(h.tm, a.tm) AS tm,
+               coalesce(h.lab, a.lab) AS lab,
+               CASE WHEN h.p IS NULL THEN a.raw ELSE h.raw END AS raw
+        FROM links_h h FULL JOIN links_a a
+          ON a.p = h.p AND a.fm = h.fm AND a.tm = h.tm AND a.lab = h.lab
+        WHERE h.p IS NULL OR a.p IS NULL
+        """
+    )
+    per_side = duck.numpy(
+        con,
+        """
+        SELECT p, sum(nh)::BIGINT AS nh, sum(na)::BIGINT AS na, sum(oh)::BIGINT AS oh
+        FROM (SELECT p, count(*) AS nh, 0 AS na, 0 AS oh FROM links_h GROUP BY p
+              UNION ALL SELECT p, 0, count(*), 0 FROM links_a GROUP BY p
+              UNION ALL SELECT p, 0, 0, count(*) FROM one_ WHERE s = 0 GROUP BY p)
+        GROUP BY p ORDER BY p
+        """,
+    )
+    hubspot, app, in_sync = {}, {}, {}
+    for p, nh, na, oh in zip(
+        per_side["p"], per_side["nh"], per_side["na"], per_side["oh"], strict=True
+    ):
+        hubspot[int(p)], app[int(p)], in_sync[int(p)] = int(nh), int(na), int(nh - oh)
+    return DiffCounts(hubspot=hubspot, app=app, in_sync=in_sync)
+
+
+_R = {r: r.rank for r in Reason}
+
+_PRE = f"""
+CREATE OR REPLACE TEMP TABLE pre_ AS
+WITH lm AS (
+    SELECT p, fm, tm FROM one_
+    WHERE lab > 0 AND fm IS NOT NULL AND tm IS NOT NULL
+    GROUP BY p, fm, tm
+    HAVING count(*) FILTER (WHERE s = 0) = 1 AND count(*) FILTER (WHERE s = 1) = 1
+),
+x AS (
+    SELECT o.*,
+           coalesce(fh.status, fa.status) AS fst, coalesce(th.status, ta.status) AS tst,
+           pp.off, pp.whole_unsupported, pp.one_way, pp.relabel_target,
+           CASE WHEN o.s = 0 THEN pp.carries_h ELSE pp.carries_a END AS carries_s,
+           CASE WHEN o.s = 0 THEN pp.carries_a ELSE pp.carries_h END AS carries_t,
+           lm.p IS NOT NULL AS lm,
+           bb.p IS NOT NULL AS was_both
+    FROM one_ o
+    JOIN pairs_ pp ON pp.p = o.p
+    LEFT JOIN rec_h fh ON o.s = 0 AND fh.row = o.f
+    LEFT JOIN rec_a fa ON o.s = 1 AND fa.row = o.f
+    LEFT JOIN rec_h th ON o.s = 0 AND th.row = o.t
+    LEFT JOIN rec_a ta ON o.s = 1 AND ta.row = o.t
+    LEFT JOIN lm ON o.lab > 0 AND lm.p = o.p AND lm.fm = o.fm AND lm.tm = o.tm
+    LEFT JOIN baseline_both bb ON bb.p = o.p AND bb.fm = o.fm AND bb.tm = o.tm AND bb.lab = o.lab
+)
+SELECT *,
+    CASE
+        WHEN off THEN {_R[Reason.OBJECT_SYNC_OFF]}
+        WHEN whole_unsupported OR lab < 0 THEN {_R[Reason.UNSUPPORTED_IN_APP]}
+        WHEN fst = 3 OR tst = 3 THEN {_R[Reason.AMBIGUOUS_MATCH]}
+        WHEN f < 0 OR t < 0 OR fst <> 1 OR tst <> 1 THEN {_R[Reason.RECORD_UNMATCHED]}
+        WHEN lm THEN {_R[Reason.LABEL_MISMATCH]}
+        WHEN was_both AND carries_t THEN {_R[Reason.SYNC_GAP]}
+        WHEN was_both THEN {_R[Reason.DIRECTION_BLOCKED]}
+        WHEN NOT carries_s THEN {_R[Reason.DIRECTION_BLOCKED]}
+        ELSE 0
+    END AS r0
+FROM x
+"""
+
+_LIMITS = """
+CREATE OR REPLACE TEMP TABLE cand_ AS
+SELECT c.s, c.p, c.f, c.t, c.lab, c.one_way, lim.max,
+       CASE WHEN c.s = 0 THEN fh.partner ELSE c.fm END AS ft
+FROM pre_ c
+JOIN limits_ lim ON lim.p = c.p AND lim.lab = c.lab AND lim.target = 1 - c.s
+LEFT JOIN rec_h fh ON c.s = 0 AND fh.row = c.f
+WHERE c.r0 = 0;
+
+CREATE OR REPLACE TEMP TABLE held_ AS
+SELECT 1 AS tgt, l.p, l.lab, l.f AS ft, count(*) AS n
+FROM links_a l SEMI JOIN (SELECT DISTINCT p, lab, ft FROM cand_ WHERE s = 0) c
+     ON c.p = l.p AND c.lab = l.lab AND c.ft = l.f
+GROUP BY l.p, l.lab, l.f
+UNION ALL
+SELECT 0, l.p, l.lab, l.f, count(*)
+FROM links_h l SEMI JOIN (SELECT DISTINCT p, lab, ft FROM cand_ WHERE s = 1) c
+     ON c.p = l.p AND c.lab = l.lab AND c.ft = l.f
+GROUP BY l.p, l.lab, l.f;
+
+CREATE OR REPLACE TEMP TABLE ranked_ AS
+WITH primary_labs AS (SELECT lab FROM entries_ WHERE is_primary),
+t_primary AS (  -- the target side holds a primary for the from-record that the other lacks
+    SELECT DISTINCT o.s AS side, o.p, o.f FROM one_ o SEMI JOIN primary_labs pl ON pl.lab = o.lab
+),
+s_primary AS (  -- pairs that are Primary on the present side, for the candidates
+    SELECT DISTINCT c.s, c.p, c.f, c.t FROM cand_ c
+    JOIN links_h l ON c.s = 0 AND l.p = c.p AND l.f = c.f AND l.t = c.t
+    SEMI JOIN primary_labs pl ON pl.lab = l.lab
+    UNION
+    SELECT DISTINCT c.s, c.p, c.f, c.t FROM cand_ c
+    JOIN links_a l ON c.s = 1 AND l.p = c.p AND l.f = c.f AND l.t = c.t
+    SEMI JOIN primary_labs pl ON pl.lab = l.lab
+),
+y AS (
+    SELECT c.*, coalesce(h.n, 0) AS held,
+           (c.lab IN (SELECT lab FROM primary_labs) AND tp.p IS NOT NULL
+            AND (c.one_way OR c.s = {winner})) AS override,
+           tp.p IS NOT NULL AS t_other_primary,
+           sp.p IS NOT NULL AS src_primary,
+           coalesce(th.record_id, ta.record_id) AS to_id
+    FROM cand_ c
+    LEFT JOIN held_ h ON h.tgt = 1 - c.s AND h.p = c.p AND h.lab = c.lab AND h.ft = c.ft
+    LEFT JOIN t_primary tp ON tp.side = 1 - c.s AND tp.p = c.p AND tp.f = c.ft
+    LEFT JOIN s_primary sp ON sp.s = c.s AND sp.p = c.p AND sp.f = c.f AND sp.t = c.t
+    LEFT JOIN rec_h th ON c.s = 0 AND th.row = c.t
+    LEFT JOIN rec_a ta ON c.s = 1 AND ta.row = c.t
+)
+SELECT s, p, f, t, lab, max, held, override, t_other_primary,
+       row_number() OVER (PARTITION BY s, p, lab, f
+                          ORDER BY src_primary DESC, length(to_id), to_id) AS rk
+FROM y;
+"""
+
+_CLASSIFIED = f"""
+CREATE OR REPLACE TEMP TABLE classified_ AS
+SELECT x.*, reason,
+    CASE
+        WHEN reason = {_R[Reason.AMBIGUOUS_MATCH]} THEN 'review'
+        WHEN reason = {_R[Reason.LABEL_MISMATCH]} THEN
+            CASE x.relabel_target WHEN 0 THEN 'relabel_in_hubspot'
+                                  WHEN 1 THEN 'relabel_in_app' ELSE 'none' END
+        WHEN reason = {_R[Reason.DIRECTION_BLOCKED]} AND NOT deletion
+             AND {{mirror}} AND x.one_way AND NOT x.carries_s
+            THEN 'remove_from_' || side_name
+        WHEN reason = {_R[Reason.SYNC_GAP]} AND deletion THEN 'remove_from_' || side_name
+        WHEN reason = {_R[Reason.SYNC_GAP]} THEN 'create_in_' || other_name
+        ELSE 'none'
+    END AS action
+FROM (
+    SELECT c.*,
+           CASE WHEN c.r0 = 0 THEN
+                CASE WHEN r.rk > (CASE WHEN r.override THEN 1
+                                       ELSE greatest(r.max - r.held, 0) END)
+                     THEN {_R[Reason.LIMIT_EXCEEDED]} ELSE {_R[Reason.SYNC_GAP]} END
+                ELSE c.r0 END AS reason,
+           c.was_both AND c.r0 IN ({_R[Reason.SYNC_GAP]}, {_R[Reason.DIRECTION_BLOCKED]})
+               AS deletion,
+           coalesce(r.override AND r.rk = 1, false) AS moves_primary,
+           coalesce(r.t_other_primary AND c.lab IN (SELECT lab FROM entries_ WHERE is_primary),
+                    false) AS t_other_primary,
+           r.max AS slot_max, r.held AS slot_held,
+           CASE WHEN c.s = 0 THEN 'hubspot' ELSE 'app' END AS side_name,
+           CASE WHEN c.s = 0 THEN 'app' ELSE 'hubspot' END AS other_name
+    FROM pre_ c
+    LEFT JOIN ranked_ r ON r.s = c.s AND r.p = c.p AND r.f = c.f AND r.t = c.t AND r.lab = c.lab
+) x
+"""
+
+
+def classify(con: duckdb.DuckDBPyConnection, config: IntegrationConfig) -> None:
+    """Create ``classified_``: every one-sided link with its reason rank and action.
+
+    Needs ``one_`` (from :func:`diff`), ``rec_h``/``rec_a``, ``links_h``/``links_a``,
+    the config tables and ``baseline_both`` (p, fm, tm, lab; empty without a baseline).
+    """
+    winner = 0 if config.conflict_winner == "hubspot" else 1
+    con.execute(_PRE)
+    con.execute(_LIMITS.replace("{winner}", str(winner)))
+    mirror = "true" if config.mirror_deletions else "false"
+    con.execute(_CLASSIFIED.replace("{mirror}", mirror))
+    for name in ("pre_", "cand_", "held_", "ranked_"):
+        con.execute(f"DROP TABLE {name}")
