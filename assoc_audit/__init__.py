@@ -6,6 +6,7 @@ module (``assoc_audit.config``, ``assoc_audit.tables``, …).
 
 from importlib import metadata as _metadata
 
+from .audit import AuditResult, AuditSummary, run_audit
 from .config import IntegrationConfig, load_config
 from .errors import AssocAuditError, ConfigError, DataError
 from .normalize import normalize
@@ -18,6 +19,8 @@ except _metadata.PackageNotFoundError:  # pragma: no cover - a source tree, not 
 
 __all__ = [
     "AssocAuditError",
+    "AuditResult",
+    "AuditSummary",
     "ConfigError",
     "DataError",
     "IntegrationConfig",
@@ -25,4 +28,5 @@ __all__ = [
     "__version__",
     "load_config",
     "normalize",
+    "run_audit",
 ]

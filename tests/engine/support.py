@@ -62,3 +62,123 @@ def make_side(
     )
     assoc, astats = validate_associations(ldf, source=f"{side} associations", pairs=config.pairs)
     return SideTables(side, recs, assoc, dict(meta or {}), rstats, astats)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------
+# A small world: matched contacts, companies and deals on both sides.
+
+N_CONTACTS = 6
+N_COMPANIES = 12
+N_DEALS = 4
+
+
+def world_objects(
+    contacts: str = "two_way", companies: str = "two_way", deals: str | None = None
+) -> dict[str, Any]:
+    objects: dict[str, Any] = {
+        "contacts": {"sync": contacts, "match": [{"hubspot": "email", "app": "email", "normalize": "email"}]},
+        "companies": {"sync": companies, "match": [{"hubspot": "domain", "app": "website", "normalize": "domain"}]},
+    }
+    if deals is not None:
+        objects["deals"] = {"sync": deals, "match": [{"hubspot": "acme_id", "app": "id"}]}
+    for name, obj in objects.items():
+        if obj["sync"] == "off":
+            obj.pop("match")
+    return objects
+
+
+def world_records(side: str) -> list[tuple]:
+    """Contacts c1..c6 ↔ p1..p6 (email), companies k1..k12 ↔ o1..o12 (domain), deals g1..g4 ↔ D1..D4."""
+    out: list[tuple] = []
+    for i in range(1, N_CONTACTS + 1):
+        if side == "hubspot":
+            out.append(("contacts", f"c{i}", {"email": f"e{i}@x.io"}, f"Contact {i}"))
+        else:
+            out.append(("contacts", f"p{i}", {"email": f"E{i}@x.io "}, f"Person {i}"))
+    for i in range(1, N_COMPANIES + 1):
+        if side == "hubspot":
+            out.append(("companies", f"k{i}", {"domain": f"d{i}.com"}, f"Company {i}"))
+        else:
+            out.append(("companies", f"o{i}", {"website": f"https://www.d{i}.com/"}, f"Org {i}"))
+    for i in range(1, N_DEALS + 1):
+        if side == "hubspot":
+            out.append(("deals", f"g{i}", {"acme_id": f"D{i}"}, f"Deal {i}"))
+        else:
+            out.append(("deals", f"D{i}", {}, f"Deal {i}"))
+    for i in range(1, 4):
+        out.append(("tickets", f"t{i}" if side == "hubspot" else f"T{i}", {}, f"Ticket {i}"))
+    return out
+
+
+def world_config(
+    associations: list[dict[str, Any]] | None = None,
+    *,
+    contacts: str = "two_way",
+    companies: str = "two_way",
+    deals: str | None = None,
+    extra_objects: dict[str, Any] | None = None,
+    **extra: Any,
+) -> IntegrationConfig:
+    return make_config(
+        objects={**world_objects(contacts, companies, deals), **(extra_objects or {})},
+        associations=associations
+        if associations is not None
+        else [{"from": "contacts", "to": "companies"}],
+        **extra,
+    )
+
+
+def world(
+    config: IntegrationConfig,
+    hubspot_links: list[tuple] = (),
+    app_links: list[tuple] = (),
+    *,
+    hubspot_records: list[tuple] | None = None,
+    app_records: list[tuple] | None = None,
+    hubspot_meta: dict[str, Any] | None = None,
+) -> tuple[SideTables, SideTables]:
+    """Both sides; links may be given as (from_id, to_id[, label]) for contacts→companies."""
+    def expand(links: list[tuple]) -> list[tuple]:
+        out = []
+        for link in links:
+            if len(link) <= 3:
+                frm, to = link[0], link[1]
+                label = link[2] if len(link) > 2 else None
+                out.append(("contacts", frm, "companies", to, label))
+            else:
+                out.append(tuple(link))
+        return out
+
+    h = make_side(
+        config,
+        "hubspot",
+        hubspot_records if hubspot_records is not None else world_records("hubspot"),
+        expand(list(hubspot_links)),
+        meta=hubspot_meta,
+    )
+    a = make_side(
+        config,
+        "app",
+        app_records if app_records is not None else world_records("app"),
+        expand(list(app_links)),
+    )
+    return h, a
+
+
+def rows(result: Any, *cols: str) -> list[tuple]:
+    """Findings as tuples of the given columns (NA as None), in the findings' order."""
+    cols = cols or ("present_in", "hubspot_from_id", "hubspot_to_id", "app_from_id", "app_to_id", "label", "reason", "action")
+    df = result.findings
+    return [tuple(None if v is pd.NA else v for v in row) for row in df[list(cols)].itertuples(index=False)]
+
+
+def brief(result: Any) -> list[tuple]:
+    """Findings as (present_in, from_id, to_id, label, reason, action) with the present side's ids."""
+    out = []
+    for row in result.findings.itertuples(index=False):
+        own = "hubspot" if row.present_in == "hubspot" else "app"
+        frm = getattr(row, f"{own}_from_id")
+        to = getattr(row, f"{own}_to_id")
+        label = None if row.label is pd.NA else row.label
+        out.append((row.present_in, frm, to, label, row.reason, row.action))
+    return out

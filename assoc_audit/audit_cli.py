@@ -1,0 +1,144 @@
+"""The ``assoc-audit audit`` command (DESIGN §8), and the threshold options shared with ``run``.
+
+``assoc-audit audit --config C [--out DIR] [--baseline DIR] [--fail-on REASONS]
+[--max-findings N]`` runs an audit without notebooks, writes DESIGN §6's
+outputs (default folder ``reports/<name>/<timestamp>/`` under the current
+directory, timestamp like ``20261128T130500Z`` in UTC) and prints a short
+summary. Exit code 1 if and only if more than N findings (default 0) have one
+of the ``--fail-on`` reasons (default: all but ``object_sync_off`` and
+``unsupported_in_app``); an unknown reason, a negative N or any other error is
+exit code 2, checked before anything is read.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .cli_util import add_config_argument
+from .errors import AssocAuditError
+from .reasons import DEFAULT_FAIL_ON, REASONS, Reason, parse_reasons
+
+if TYPE_CHECKING:
+    from .audit import AuditResult
+
+__all__ = [
+    "add_threshold_arguments",
+    "default_report_folder",
+    "print_summary",
+    "register",
+    "thresholds",
+]
+
+TIMESTAMP_FORMAT = "%Y%m%dT%H%M%SZ"
+
+
+def add_threshold_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--fail-on`` and ``--max-findings`` (DESIGN §8) to a sub-command."""
+    default = ",".join(r.value for r in DEFAULT_FAIL_ON)
+    parser.add_argument(
+        "--fail-on",
+        metavar="REASONS",
+        default=None,
+        help=f"comma-separated reasons that count against --max-findings (default: {default}; "
+        f"all: {', '.join(REASONS)})",
+    )
+    parser.add_argument(
+        "--max-findings",
+        metavar="N",
+        default="0",
+        help="exit 1 if more than N findings have a --fail-on reason (default 0)",
+    )
+
+
+def thresholds(args: argparse.Namespace) -> tuple[tuple[Reason, ...], int]:
+    """The parsed ``--fail-on`` reasons and ``--max-findings`` N (errors: exit code 2)."""
+    fail_on = parse_reasons(args.fail_on)
+    text = str(args.max_findings).strip()
+    try:
+        limit = int(text)
+    except ValueError:
+        limit = -1
+    if limit < 0:
+        raise AssocAuditError(
+            f"--max-findings: {text!r} is not a whole number >= 0", field="--max-findings"
+        )
+    return fail_on, limit
+
+
+def default_report_folder(
+    name: str, *, now: datetime | None = None, root: Path | str = "reports"
+) -> Path:
+    """``<root>/<name>/<UTC timestamp>/``, with ``-2``, ``-3``… if that folder exists."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    base = Path(root) / name / moment.strftime(TIMESTAMP_FORMAT)
+    folder, n = base, 1
+    while folder.exists():
+        n += 1
+        folder = base.with_name(f"{base.name}-{n}")
+    return folder
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "audit",
+        parents=[common],
+        help="run an audit and write findings, records and a summary",
+        description="Match records, diff both sides' association links and explain every "
+        "one-sided link with exactly one reason. Writes findings.csv/.parquet, records.csv, "
+        "summary.json and snapshot/ to the output folder.",
+        epilog="Exit codes: 0 clean, 1 more than N findings with a --fail-on reason, 2 error.",
+    )
+    add_config_argument(p)
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output folder (default: reports/<name>/<timestamp>/ under the current directory)",
+    )
+    p.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="DIR",
+        help="a previous run's output folder: enables deletion detection",
+    )
+    add_threshold_arguments(p)
+    p.set_defaults(handler=_audit)
+
+
+def print_summary(
+    result: AuditResult,
+    folder: Path | None,
+    fail_on: tuple[Reason, ...],
+    max_findings: int,
+    echo: Callable[[str], None] = print,
+) -> None:
+    """A few lines for a terminal: totals, counts by reason, the output folder."""
+    summary = result.summary
+    failing = summary.failing(fail_on)
+    echo(
+        f"{summary.name}: {summary.findings} finding{'s' if summary.findings != 1 else ''}, "
+        f"{summary.in_sync} links in sync, {failing} counting against --max-findings "
+        f"{max_findings}"
+    )
+    for reason, n in summary.by_reason.items():
+        if n:
+            mark = "*" if reason in fail_on else " "
+            echo(f"  {mark} {reason:<20} {n}")
+    if folder is not None:
+        echo(f"report: {folder}")
+
+
+def _audit(args: argparse.Namespace) -> int:
+    fail_on, max_findings = thresholds(args)
+    from .audit import run_audit
+    from .config import load_config
+
+    config = load_config(args.config)
+    folder = args.out if args.out is not None else default_report_folder(config.name)
+    result = run_audit(config, baseline=args.baseline, out=folder)
+    print_summary(result, folder, fail_on, max_findings)
+    return 1 if result.exceeds(fail_on, max_findings) else 0
