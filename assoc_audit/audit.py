@@ -142,6 +142,7 @@ def run_audit(
         timings["render"] = time.perf_counter() - tick
     finally:
         con.close()
+    timings["audit"] = time.perf_counter() - start
     summary = _summary(
         config,
         hubspot=hubspot,
@@ -151,17 +152,13 @@ def run_audit(
         link_counts=link_counts,
         diff_counts=diff_counts,
         started_at=started_at,
-        timings=timings,
+        timings=dict(timings),
         baseline=baseline,
         baseline_counts=baseline_counts,
     )
     result = AuditResult(findings, records, summary, hubspot, app, config)
-    timings["audit"] = time.perf_counter() - start
     if out is not None:
-        tick = time.perf_counter()
         result.write(out)
-        timings["write"] = time.perf_counter() - tick
-        timings["total"] = time.perf_counter() - start
     return result
 
 

@@ -76,12 +76,18 @@ def world_objects(
     contacts: str = "two_way", companies: str = "two_way", deals: str | None = None
 ) -> dict[str, Any]:
     objects: dict[str, Any] = {
-        "contacts": {"sync": contacts, "match": [{"hubspot": "email", "app": "email", "normalize": "email"}]},
-        "companies": {"sync": companies, "match": [{"hubspot": "domain", "app": "website", "normalize": "domain"}]},
+        "contacts": {
+            "sync": contacts,
+            "match": [{"hubspot": "email", "app": "email", "normalize": "email"}],
+        },
+        "companies": {
+            "sync": companies,
+            "match": [{"hubspot": "domain", "app": "website", "normalize": "domain"}],
+        },
     }
     if deals is not None:
         objects["deals"] = {"sync": deals, "match": [{"hubspot": "acme_id", "app": "id"}]}
-    for name, obj in objects.items():
+    for obj in objects.values():
         if obj["sync"] == "off":
             obj.pop("match")
     return objects
@@ -138,6 +144,7 @@ def world(
     hubspot_meta: dict[str, Any] | None = None,
 ) -> tuple[SideTables, SideTables]:
     """Both sides; links may be given as (from_id, to_id[, label]) for contacts→companies."""
+
     def expand(links: list[tuple]) -> list[tuple]:
         out = []
         for link in links:
@@ -167,9 +174,21 @@ def world(
 
 def rows(result: Any, *cols: str) -> list[tuple]:
     """Findings as tuples of the given columns (NA as None), in the findings' order."""
-    cols = cols or ("present_in", "hubspot_from_id", "hubspot_to_id", "app_from_id", "app_to_id", "label", "reason", "action")
+    cols = cols or (
+        "present_in",
+        "hubspot_from_id",
+        "hubspot_to_id",
+        "app_from_id",
+        "app_to_id",
+        "label",
+        "reason",
+        "action",
+    )
     df = result.findings
-    return [tuple(None if v is pd.NA else v for v in row) for row in df[list(cols)].itertuples(index=False)]
+    return [
+        tuple(None if v is pd.NA else v for v in row)
+        for row in df[list(cols)].itertuples(index=False)
+    ]
 
 
 def brief(result: Any) -> list[tuple]:

@@ -96,7 +96,12 @@ CASES = [
         config={
             "associations": [
                 {"from": "contacts", "to": "companies"},
-                {"from": "contacts", "to": "companies", "label": "Reseller", "app_supported": False},
+                {
+                    "from": "contacts",
+                    "to": "companies",
+                    "label": "Reseller",
+                    "app_supported": False,
+                },
             ]
         },
         expected=[
@@ -113,7 +118,12 @@ CASES = [
         config={
             "associations": [
                 {"from": "contacts", "to": "companies"},
-                {"from": "contacts", "to": "companies", "label": "Reseller", "app_supported": False},
+                {
+                    "from": "contacts",
+                    "to": "companies",
+                    "label": "Reseller",
+                    "app_supported": False,
+                },
             ]
         },
         expected=[
