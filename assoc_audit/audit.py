@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +31,7 @@ from . import duck
 from .baseline import register_baseline, register_no_baseline
 from .config import IntegrationConfig, load_config
 from .findings import findings_frame, render_findings
-from .links import build_links, config_tables, register_config_tables, register_edges
+from .links import build_links, config_tables, register_config_tables
 from .matching import (
     Matches,
     match_records,
@@ -40,8 +41,8 @@ from .matching import (
 )
 from .outputs import write_outputs
 from .reasons import DEFAULT_FAIL_ON, Reason
-from .reconcile import DiffCounts, classify, diff
-from .snapshot import SideTables
+from .reconcile import DiffCounts, SideRows, classify, diff, enrich, side_rows
+from .snapshot import Side, SideTables
 from .suggest import suggest
 from .summary import (
     AuditSummary,
@@ -111,18 +112,7 @@ def run_audit(
     started_at = clock().astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     if not isinstance(config, IntegrationConfig):
         config = load_config(config)
-    if hubspot is None:
-        from .connectors import load_side
-
-        tick = time.perf_counter()
-        hubspot = load_side(config, "hubspot")
-        timings["load_hubspot"] = time.perf_counter() - tick
-    if app is None:
-        from .connectors import load_side
-
-        tick = time.perf_counter()
-        app = load_side(config, "app")
-        timings["load_app"] = time.perf_counter() - tick
+    hubspot, app = _load(config, hubspot, app, timings)
     con = duck.connect()
     try:
         tick = time.perf_counter()
@@ -130,14 +120,25 @@ def run_audit(
         timings["match"] = time.perf_counter() - tick
 
         tick = time.perf_counter()
-        link_counts, diff_counts, baseline_counts = _reconcile(
+        reconciled = _reconcile(
             con, config, hubspot=hubspot, app=app, matches=matches, baseline=baseline
         )
         timings["reconcile"] = time.perf_counter() - tick
 
         tick = time.perf_counter()
-        _register_suggestions(con, config, hubspot, app, matches)
-        findings = findings_frame(render_findings(con, config))
+        _register_suggestions(
+            con, config, hubspot=hubspot, app=app, matches=matches, rows=reconciled
+        )
+        findings = findings_frame(
+            render_findings(
+                con,
+                config,
+                hubspot=reconciled.hubspot,
+                app=reconciled.app,
+                labels=reconciled.labels,
+                ambiguity=matches.ambiguity,
+            )
+        )
         records = records_frame(records_table(con, config))
         timings["render"] = time.perf_counter() - tick
     finally:
@@ -149,17 +150,55 @@ def run_audit(
         app=app,
         matches=matches,
         findings=findings,
-        link_counts=link_counts,
-        diff_counts=diff_counts,
+        link_counts=reconciled.link_counts,
+        diff_counts=reconciled.diff,
         started_at=started_at,
         timings=dict(timings),
         baseline=baseline,
-        baseline_counts=baseline_counts,
+        baseline_counts=reconciled.baseline,
     )
     result = AuditResult(findings, records, summary, hubspot, app, config)
     if out is not None:
         result.write(out)
     return result
+
+
+@dataclass(frozen=True)
+class _Reconciled:
+    link_counts: dict[str, int]
+    diff: DiffCounts
+    baseline: dict[str, int]
+    hubspot: SideRows
+    app: SideRows
+    labels: tuple[pa.Array, pa.Array]
+
+
+def _load(
+    config: IntegrationConfig,
+    hubspot: SideTables | None,
+    app: SideTables | None,
+    timings: dict[str, float],
+) -> tuple[SideTables, SideTables]:
+    """Read the sides not given, both at once (reading waits on I/O and native code)."""
+    from .connectors import load_side
+
+    def load(side: Side) -> SideTables:
+        tick = time.perf_counter()
+        tables = load_side(config, side)
+        timings[f"load_{side}"] = time.perf_counter() - tick
+        return tables
+
+    tick = time.perf_counter()
+    if hubspot is None and app is None:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="assoc-audit-load") as pool:
+            h_future, a_future = pool.submit(load, "hubspot"), pool.submit(load, "app")
+            hubspot, app = h_future.result(), a_future.result()
+    else:
+        hubspot = hubspot if hubspot is not None else load("hubspot")
+        app = app if app is not None else load("app")
+    if "load_hubspot" in timings or "load_app" in timings:
+        timings["load"] = time.perf_counter() - tick
+    return hubspot, app
 
 
 def _reconcile(
@@ -170,7 +209,7 @@ def _reconcile(
     app: SideTables,
     matches: Matches,
     baseline: Path | str | None,
-) -> tuple[dict[str, int], DiffCounts, dict[str, int]]:
+) -> _Reconciled:
     register_records(con, config, hubspot, matches.hubspot, "rec_h")
     register_records(con, config, app, matches.app, "rec_a")
     amb = matches.ambiguity
@@ -188,14 +227,13 @@ def _reconcile(
     limits = hubspot.meta.get("association_limits")
     register_config_tables(con, config_tables(config, limits if isinstance(limits, list) else None))
     counts: dict[str, int] = {}
+    built = {}
     for side, tables, x in (("hubspot", hubspot, "h"), ("app", app, "a")):
-        left_out = register_edges(con, config, tables, f"edges_{x}")
         got = build_links(
-            con, side=0 if x == "h" else 1, edges=f"edges_{x}", records=f"rec_{x}", out=f"links_{x}"
+            con, config, tables, side=0 if x == "h" else 1, records=f"rec_{x}", out=f"links_{x}"
         )
-        con.unregister(f"edges_{x}")
-        counts[f"{side}_rows_left_out"] = left_out
-        for key, value in got.items():
+        built[x] = got
+        for key, value in got.counts.items():
             counts[f"{side}_{key}"] = value
     baseline_counts: dict[str, int] = {}
     if baseline is not None:
@@ -203,12 +241,27 @@ def _reconcile(
     else:
         register_no_baseline(con)
     diff_counts = diff(con)
+    rows = {}
+    for x, tables, match in (("h", hubspot, matches.hubspot), ("a", app, matches.app)):
+        ids = arrow_text(tables.records["record_id"])
+        assert ids is not None
+        rows[x] = side_rows(
+            match.status, match.partner, ids, _name_columns(config, tables), built[x].missing
+        )
+    enrich(con, rows["h"], rows["a"])
     classify(con, config)
-    return counts, diff_counts, baseline_counts
+    return _Reconciled(
+        link_counts=counts,
+        diff=diff_counts,
+        baseline=baseline_counts,
+        hubspot=rows["h"],
+        app=rows["a"],
+        labels=(built["h"].labels, built["a"].labels),
+    )
 
 
-def _names(config: IntegrationConfig, tables: SideTables) -> pa.Table:
-    """Each record's name for messages: display name, else an identifier, else its id."""
+def _name_columns(config: IntegrationConfig, tables: SideTables) -> tuple[pa.Array, ...]:
+    """Where a record's name for messages comes from: display name, else an identifier."""
     records = tables.records
     side = tables.side
     preferred: list[tuple[int, str]] = []
@@ -219,22 +272,26 @@ def _names(config: IntegrationConfig, tables: SideTables) -> pa.Table:
                 rank = {"email": 0, "domain": 1}.get(rule.normalize, 2)
                 preferred.append((rank, col))
     ordered = [c for _, c in sorted(dict.fromkeys(preferred), key=lambda rc: rc[0])]
-    columns = ["display_name", *dict.fromkeys(ordered), "record_id"]
     arrays = []
-    for col in columns:
+    for col in ["display_name", *dict.fromkeys(ordered)]:
         if col in records.columns:
             arrow = arrow_text(records[col])
             if arrow is not None:
-                arrays.append(arrow.cast(pa.large_string()))
-    name = pc.coalesce(*arrays) if len(arrays) > 1 else arrays[0]
-    return pa.table({"row": pa.array(np.arange(len(records), dtype=np.int64)), "name": name})
+                arrays.append(
+                    arrow if arrow.type == pa.large_string() else arrow.cast(pa.large_string())
+                )
+    return tuple(arrays)
 
 
 def _register_suggestions(
-    con: Any, config: IntegrationConfig, hubspot: SideTables, app: SideTables, matches: Matches
+    con: Any,
+    config: IntegrationConfig,
+    *,
+    hubspot: SideTables,
+    app: SideTables,
+    matches: Matches,
+    rows: _Reconciled,
 ) -> None:
-    duck.register(con, "names_h", _names(config, hubspot))
-    duck.register(con, "names_a", _names(config, app))
     unmatched = Reason.RECORD_UNMATCHED.rank
     wanted_rows = duck.numpy(
         con,
@@ -246,17 +303,26 @@ def _register_suggestions(
         """,
     )
     s = wanted_rows["s"].astype(np.int64)
-    rows = wanted_rows["row"].astype(np.int64)
-    wanted = {0: rows[s == 0], 1: rows[s == 1]}
-    duck.register(con, "suggestions_raw_", suggest(config, hubspot, app, matches, wanted))
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE suggestions_ AS
-        SELECT g.side, g.row, coalesce(na.name, nh.name) AS name, g.score
-        FROM suggestions_raw_ g
-        LEFT JOIN names_a na ON g.side = 0 AND na.row = g.cand
-        LEFT JOIN names_h nh ON g.side = 1 AND nh.row = g.cand
-        """
+    wanted_at = wanted_rows["row"].astype(np.int64)
+    found = suggest(config, hubspot, app, matches, {0: wanted_at[s == 0], 1: wanted_at[s == 1]})
+    side = np.asarray(found.column("side").to_numpy(zero_copy_only=False))
+    cand = np.asarray(found.column("cand").to_numpy(zero_copy_only=False))
+    names = pc.if_else(
+        pa.array(side == 0),
+        rows.app.names_at(np.where(side == 0, cand, 0)),
+        rows.hubspot.names_at(np.where(side == 1, cand, 0)),
+    )
+    duck.register(
+        con,
+        "suggestions_",
+        pa.table(
+            {
+                "side": found.column("side"),
+                "row": found.column("row"),
+                "name": names,
+                "score": found.column("score"),
+            }
+        ),
     )
 
 

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import SnapshotError
-from .links import build_links, register_edges
+from .links import build_links
 from .snapshot import SideTables
 from .tables import empty_records, validate_associations
 
@@ -71,9 +71,7 @@ def register_baseline(
     for side, code, records in (("hubspot", 0, "rec_h"), ("app", 1, "rec_a")):
         tables = _read_associations(folder / side, side, config)
         x = "h" if code == 0 else "a"
-        register_edges(con, config, tables, f"bedges_{x}")
-        build_links(con, side=code, edges=f"bedges_{x}", records=records, out=f"blinks_{x}")
-        con.unregister(f"bedges_{x}")
+        build_links(con, config, tables, side=code, records=records, out=f"blinks_{x}")
         counts[side] = len(tables.associations)
     con.execute(
         """
@@ -84,7 +82,7 @@ def register_baseline(
         """
     )
     counts["both"] = int(con.execute("SELECT count(*) FROM baseline_both").fetchone()[0])  # type: ignore[index]
-    for name in ("blinks_h", "blinks_a", "miss_blinks_h", "miss_blinks_a"):
+    for name in ("blinks_h", "blinks_a"):
         con.execute(f"DROP TABLE {name}")
     return counts
 

@@ -20,17 +20,21 @@ import hashlib
 import json
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import duck
 from .reasons import Reason
+from .reconcile import own_values
 from .tables import text_series
 
 if TYPE_CHECKING:
     import duckdb
 
     from .config import IntegrationConfig
+    from .reconcile import SideRows
 
 __all__ = [
     "FINDING_COLUMNS",
@@ -133,83 +137,142 @@ def _lookup_tables(con: duckdb.DuckDBPyConnection, config: IntegrationConfig) ->
     )
 
 
-_RENDER = """
-CREATE OR REPLACE TEMP TABLE rendered_ AS
-WITH base AS (
-    SELECT c.*, pp.from_object, pp.to_object, pp.from_obj, pp.to_obj, pp.direction,
-           CASE WHEN c.lab > 0 THEN e.hs_label WHEN c.lab = 0 THEN NULL ELSE c.raw END AS label,
-           CASE WHEN c.s = 0 THEN 'hubspot' ELSE 'app' END AS present_in,
-           coalesce(CASE WHEN c.s = 0 THEN fh.record_id ELSE fa.record_id END, mfh.id, mfa.id)
-               AS from_id,
-           coalesce(CASE WHEN c.s = 0 THEN th.record_id ELSE ta.record_id END, mth.id, mta.id)
-               AS to_id,
-           CASE WHEN c.s = 0 THEN fh.partner ELSE NULL END AS fpartner,
-           CASE WHEN c.s = 0 THEN th.partner ELSE NULL END AS tpartner,
-           coalesce(CASE WHEN c.s = 0 THEN nfh.name ELSE nfa.name END, mfh.id, mfa.id) AS from_name,
-           coalesce(CASE WHEN c.s = 0 THEN nth.name ELSE nta.name END, mth.id, mta.id) AS to_name
-    FROM classified_ c
-    JOIN pairs_ pp ON pp.p = c.p
-    LEFT JOIN entries_ e ON e.lab = c.lab AND c.lab > 0
-    LEFT JOIN rec_h fh ON c.s = 0 AND fh.row = c.f
-    LEFT JOIN rec_a fa ON c.s = 1 AND fa.row = c.f
-    LEFT JOIN rec_h th ON c.s = 0 AND th.row = c.t
-    LEFT JOIN rec_a ta ON c.s = 1 AND ta.row = c.t
-    LEFT JOIN names_h nfh ON c.s = 0 AND nfh.row = c.f
-    LEFT JOIN names_a nfa ON c.s = 1 AND nfa.row = c.f
-    LEFT JOIN names_h nth ON c.s = 0 AND nth.row = c.t
-    LEFT JOIN names_a nta ON c.s = 1 AND nta.row = c.t
-    LEFT JOIN miss_links_h mfh ON c.s = 0 AND mfh.code = c.f
-    LEFT JOIN miss_links_a mfa ON c.s = 1 AND mfa.code = c.f
-    LEFT JOIN miss_links_h mth ON c.s = 0 AND mth.code = c.t
-    LEFT JOIN miss_links_a mta ON c.s = 1 AND mta.code = c.t
-),
-ids AS (
-    SELECT b.*,
-           CASE WHEN b.s = 0 THEN b.from_id ELSE hf.record_id END AS hubspot_from_id,
-           CASE WHEN b.s = 0 THEN b.to_id ELSE ht.record_id END AS hubspot_to_id,
-           CASE WHEN b.s = 1 THEN b.from_id ELSE af.record_id END AS app_from_id,
-           CASE WHEN b.s = 1 THEN b.to_id ELSE ato.record_id END AS app_to_id
-    FROM base b
-    LEFT JOIN rec_h hf ON b.s = 1 AND hf.row = b.fm
-    LEFT JOIN rec_h ht ON b.s = 1 AND ht.row = b.tm
-    LEFT JOIN rec_a af ON b.s = 0 AND b.fm IS NOT NULL AND af.row = b.fpartner
-    LEFT JOIN rec_a ato ON b.s = 0 AND b.tm IS NOT NULL AND ato.row = b.tpartner
-)
-SELECT * FROM ids
-"""
+def _take(values: pa.Array, positions: np.ndarray) -> pa.Array:
+    return values.take(pa.array(positions, pa.int64()))
+
+
+def _rendered(
+    con: duckdb.DuckDBPyConnection,
+    config: IntegrationConfig,
+    h: SideRows,
+    a: SideRows,
+    labels: tuple[pa.Array, pa.Array],
+) -> pa.Table:
+    """``classified_`` with text columns looked up by row: ids, names, labels, objects."""
+    c = duck.arrow(con, "SELECT * FROM classified_")
+    n = c.num_rows
+
+    def ints(name: str) -> np.ndarray:
+        return np.asarray(pc.fill_null(c.column(name), -1).to_numpy(zero_copy_only=False))
+
+    s, p, f, t, fm, tm, lab, rc = (ints(x) for x in ("s", "p", "f", "t", "fm", "tm", "lab", "rc"))
+    hub = s == 0
+    mask = pa.array(hub)
+
+    from_id, to_id = own_values(s, f, h, a), own_values(s, t, h, a)
+    from_name = own_values(s, f, h, a, names=True)
+    to_name = own_values(s, t, h, a, names=True)
+    # the other side's ids through the match: HubSpot rows are fm/tm; app rows are partners
+    null = pa.nulls(n, pa.large_string())
+
+    def counterpart(rows_m: np.ndarray) -> tuple[pa.Array, pa.Array]:
+        ok = (rows_m >= 0) & (rows_m < h.n)
+        hs = pc.if_else(pa.array(ok), _take(h.ids, np.where(ok, rows_m, 0)), null) if h.n else null
+        partner = h.partner_of(rows_m)
+        ok_a = partner >= 0
+        ap = (
+            pc.if_else(pa.array(ok_a), _take(a.ids, np.where(ok_a, partner, 0)), null)
+            if a.n
+            else null
+        )
+        return hs, ap
+
+    hs_from, ap_from = counterpart(fm)
+    hs_to, ap_to = counterpart(tm)
+    # labels: stored text (for finding_id) and HubSpot text after mapping
+    stored = pc.if_else(
+        pa.array(rc >= 0),
+        pc.if_else(
+            mask,
+            _take(labels[0].cast(pa.large_string()), np.where(hub, np.maximum(rc, 0), 0))
+            if len(labels[0])
+            else null,
+            _take(labels[1].cast(pa.large_string()), np.where(hub, 0, np.maximum(rc, 0)))
+            if len(labels[1])
+            else null,
+        ),
+        null,
+    )
+    entry_text: list[str | None] = [None] * (len(config.associations) + 1)
+    for i, e in enumerate(config.associations):
+        entry_text[i + 1] = e.label
+    mapped = _take(pa.array(entry_text, pa.large_string()), np.maximum(lab, 0))
+    label = pc.if_else(pa.array(lab > 0), mapped, pc.if_else(pa.array(lab < 0), stored, null))
+    froms = pa.array([pair[0] for pair in config.pairs], pa.large_string())
+    tos = pa.array([pair[1] for pair in config.pairs], pa.large_string())
+    extra = {
+        "present_in": pc.if_else(mask, "hubspot", "app"),
+        "from_object": _take(froms, p),
+        "to_object": _take(tos, p),
+        "label": label,
+        "raw": stored,
+        "from_id": from_id,
+        "to_id": to_id,
+        "from_name": from_name,
+        "to_name": to_name,
+        "hubspot_from_id": pc.if_else(mask, from_id, hs_from),
+        "hubspot_to_id": pc.if_else(mask, to_id, hs_to),
+        "app_from_id": pc.if_else(mask, ap_from, from_id),
+        "app_to_id": pc.if_else(mask, ap_to, to_id),
+    }
+    table = c.drop_columns([x for x in ("to_id",) if x in c.column_names])
+    for name, values in extra.items():
+        table = table.append_column(name, values)
+    return table
+
+
+def _ambiguity_ids(
+    ambiguity: pd.DataFrame, rendered: pa.Table, h: SideRows, a: SideRows
+) -> pa.Table:
+    """Per ambiguous endpoint (side, row): the other side's ids of its two-sided groups."""
+    amb = Reason.AMBIGUOUS_MATCH.rank
+    reason = np.asarray(rendered.column("reason").to_numpy(zero_copy_only=False))
+    s = np.asarray(rendered.column("s").to_numpy(zero_copy_only=False))[reason == amb]
+    f = np.asarray(rendered.column("f").to_numpy(zero_copy_only=False))[reason == amb]
+    t = np.asarray(rendered.column("t").to_numpy(zero_copy_only=False))[reason == amb]
+    parts = []
+    for side, own_col, other_col, other in (
+        (0, "hubspot_row", "app_row", a),
+        (1, "app_row", "hubspot_row", h),
+    ):
+        wanted = np.unique(np.concatenate([f[s == side], t[s == side]]))
+        sel = ambiguity[ambiguity[own_col].isin(wanted)]
+        rows = sel[own_col].to_numpy(dtype=np.int64)
+        parts.append(
+            pa.table(
+                {
+                    "side": pa.array(np.full(len(rows), side), pa.int8()),
+                    "row": pa.array(rows, pa.int64()),
+                    "other_id": _take(other.ids, sel[other_col].to_numpy(dtype=np.int64))
+                    if other.n
+                    else pa.nulls(len(rows), pa.large_string()),
+                }
+            )
+        )
+    return pa.concat_tables(parts)
+
 
 _DETAIL_INPUTS = """
 CREATE OR REPLACE TEMP TABLE detailed_ AS
 WITH amb_list AS (  -- the other side's records sharing an ambiguous group with an endpoint
-    SELECT 0 AS side, x.hubspot_row AS row,
-           string_agg(a.record_id, ', ' ORDER BY length(a.record_id), a.record_id) AS ids,
-           count(*) AS n
-    FROM match_ambiguity x JOIN rec_a a ON a.row = x.app_row
-    WHERE x.hubspot_row IN (SELECT f FROM rendered_ WHERE s = 0 AND reason = {amb}
-                            UNION SELECT t FROM rendered_ WHERE s = 0 AND reason = {amb})
-    GROUP BY x.hubspot_row
-    UNION ALL
-    SELECT 1, x.app_row,
-           string_agg(h.record_id, ', ' ORDER BY length(h.record_id), h.record_id), count(*)
-    FROM match_ambiguity x JOIN rec_h h ON h.row = x.hubspot_row
-    WHERE x.app_row IN (SELECT f FROM rendered_ WHERE s = 1 AND reason = {amb}
-                        UNION SELECT t FROM rendered_ WHERE s = 1 AND reason = {amb})
-    GROUP BY x.app_row
+    SELECT side, row, string_agg(other_id, ', ' ORDER BY length(other_id), other_id) AS ids
+    FROM amb_ids_ GROUP BY side, row
 ),
 mismatch AS (  -- the other side's label of a label_mismatch
     SELECT s, p, fm, tm, label FROM rendered_ WHERE reason = {lm}
 )
 SELECT r.*, fo.noun AS from_noun, tob.noun AS to_noun,
        fo.off_text AS from_off_text, tob.off_text AS to_off_text,
-       fo.off AS from_off, tob.off AS to_off,
+       fo.off AS from_off, tob.off AS to_off, pp.from_obj, pp.to_obj, pp.direction,
        CASE WHEN r.fst = 3 THEN 'from' WHEN r.tst = 3 THEN 'to'
             WHEN r.f < 0 OR r.fst <> 1 THEN 'from' ELSE 'to' END AS bad_end,
        CASE WHEN r.fst = 3 THEN af.ids ELSE amt.ids END AS amb_ids,
        mm.label AS other_label,
        sg.name AS suggestion, sg.score AS suggestion_score
 FROM rendered_ r
-JOIN objects_ fo ON fo.obj = r.from_obj
-JOIN objects_ tob ON tob.obj = r.to_obj
+JOIN pairs_ pp ON pp.p = r.p
+JOIN objects_ fo ON fo.obj = pp.from_obj
+JOIN objects_ tob ON tob.obj = pp.to_obj
 LEFT JOIN amb_list af ON r.reason = {amb} AND af.side = r.s AND af.row = r.f
 LEFT JOIN amb_list amt ON r.reason = {amb} AND amt.side = r.s AND amt.row = r.t
 LEFT JOIN mismatch mm ON r.reason = {lm} AND mm.s <> r.s AND mm.p = r.p AND mm.fm = r.fm
@@ -246,8 +309,9 @@ WHEN {r[Reason.UNSUPPORTED_IN_APP]} THEN {only} ||
     CASE WHEN whole_unsupported
          THEN {app} || ' does not support ' || {pair_text} || ' links.'
          ELSE {app} || ' has no equivalent for the label ''' || label || '''.' END
-WHEN {r[Reason.AMBIGUOUS_MATCH]} THEN {only} || {bad_desc} || ' matches several ' || {other}
-    || ' records (' || coalesce(amb_ids, '?') || '), so it cannot be paired; review the duplicates.'
+WHEN {r[Reason.AMBIGUOUS_MATCH]} THEN {only} || {bad_desc}
+    || ' cannot be paired: its match key is shared by duplicates (' || {other} || ' '
+    || coalesce(amb_ids, '?') || '); review them.'
 WHEN {r[Reason.RECORD_UNMATCHED]} THEN {only} ||
     CASE WHEN (bad_end = 'from' AND f < 0) OR (bad_end = 'to' AND t < 0)
          THEN {bad_noun} || ' ' || {bad_id} || ' was not read: it is missing from '
@@ -290,14 +354,25 @@ WHEN {r[Reason.SYNC_GAP]} THEN
 END"""
 
 
-def render_findings(con: duckdb.DuckDBPyConnection, config: IntegrationConfig) -> pa.Table:
+def render_findings(
+    con: duckdb.DuckDBPyConnection,
+    config: IntegrationConfig,
+    *,
+    hubspot: SideRows,
+    app: SideRows,
+    labels: tuple[pa.Array, pa.Array],
+    ambiguity: pd.DataFrame,
+) -> pa.Table:
     """The findings table (DESIGN §6 columns, sorted) from ``classified_``.
 
-    Needs ``suggestions_`` (side, row, name, score), ``names_h``/``names_a``
-    (row, name) and ``match_ambiguity`` besides the reconciliation tables.
+    ``labels`` are both sides' stored label texts (indexed by ``rc``);
+    ``ambiguity`` is :attr:`Matches.ambiguity`. Needs ``suggestions_`` (side,
+    row, name, score) besides the reconciliation tables.
     """
     _lookup_tables(con, config)
-    con.execute(_RENDER)
+    rendered = _rendered(con, config, hubspot, app, labels)
+    duck.register(con, "rendered_", rendered)
+    duck.register(con, "amb_ids_", _ambiguity_ids(ambiguity, rendered, hubspot, app))
     r = {x: x.rank for x in Reason}
     con.execute(
         _DETAIL_INPUTS.replace("{amb}", str(r[Reason.AMBIGUOUS_MATCH]))
@@ -324,8 +399,9 @@ def render_findings(con: duckdb.DuckDBPyConnection, config: IntegrationConfig) -
                  length(to_id), to_id, label NULLS FIRST
         """,
     )
-    for name in ("rendered_", "detailed_"):
-        con.execute(f"DROP TABLE {name}")
+    con.execute("DROP TABLE detailed_")
+    for name in ("rendered_", "amb_ids_"):
+        con.unregister(name)
     return table
 
 

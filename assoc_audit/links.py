@@ -11,8 +11,8 @@ per (pair, from record, to record, label), with
 - ``lab``: 0 for the unlabeled link, ``1 + entry index`` for a label with a
   supported entry, and a negative code per unsupported label text (odd on the
   HubSpot side, even on the app side, so they never compare equal);
-- ``raw``: the label as stored on that side (NULL for the unlabeled link when
-  it is stored without a label or only implied).
+- ``rc``: the label as stored on that side, as an index into the side's
+  distinct label texts (-1: stored without a label, or implied).
 
 A labelled link implies the unlabeled link of the same pair (DESIGN §4); the
 implied rows are added here. An app's unlabeled link may be stored with the
@@ -42,10 +42,10 @@ if TYPE_CHECKING:
 __all__ = [
     "PRIMARY",
     "ConfigTables",
+    "SideLinks",
     "build_links",
     "config_tables",
     "register_config_tables",
-    "register_edges",
 ]
 
 PRIMARY = "Primary"
@@ -57,7 +57,6 @@ class ConfigTables:
     """Small lookup tables derived from the config (see :func:`config_tables`)."""
 
     pairs: pa.Table
-    labels: pa.Table
     entries: pa.Table
     limits: pa.Table
 
@@ -70,7 +69,7 @@ def _direction_flags(direction: str) -> tuple[bool, bool]:
 def config_tables(
     config: IntegrationConfig, hubspot_limits: list[dict[str, Any]] | None = None
 ) -> ConfigTables:
-    """The pairs, label map, entries and limits of a config as Arrow tables.
+    """The pairs, entries and limits of a config as Arrow tables.
 
     ``hubspot_limits`` are the portal's configured association limits when the
     connector could read them: dicts with ``from_object``, ``to_object``,
@@ -78,7 +77,6 @@ def config_tables(
     """
     objects = list(config.audited_objects)
     pair_rows: list[dict[str, Any]] = []
-    label_rows: list[dict[str, Any]] = []
     entry_rows: list[dict[str, Any]] = [
         {"lab": 0, "hs_label": None, "app_label": None, "is_primary": False, "p": -1}
     ]
@@ -120,16 +118,12 @@ def config_tables(
             if not e.app_supported:
                 continue
             if e.label is None:
-                if e.app_label is not None:
-                    label_rows.append({"side": 1, "p": p, "label": e.app_label, "lab": 0})
                 if e.app_max_per_record is not None:
                     limit_rows.append({"p": p, "lab": 0, "target": 1, "max": e.app_max_per_record})
                 continue
             lab = 1 + config.associations.index(e)
             lab_of[(p, e.label)] = lab
             app_text = e.effective_app_label
-            label_rows.append({"side": 0, "p": p, "label": e.label, "lab": lab})
-            label_rows.append({"side": 1, "p": p, "label": app_text, "lab": lab})
             primary = e.label == PRIMARY
             entry_rows.append(
                 {
@@ -155,7 +149,6 @@ def config_tables(
             limit_rows.append({"p": p_, "lab": lab_, "target": 0, "max": maximum})
     return ConfigTables(
         pairs=_table(pair_rows, _PAIR_SCHEMA),
-        labels=_table(label_rows, _LABEL_SCHEMA),
         entries=_table(entry_rows, _ENTRY_SCHEMA),
         limits=_table(limit_rows, _LIMIT_SCHEMA),
     )
@@ -177,9 +170,6 @@ _PAIR_SCHEMA = pa.schema(
         ("relabel_target", pa.int8()),
     ]
 )
-_LABEL_SCHEMA = pa.schema(
-    [("side", pa.int8()), ("p", pa.int32()), ("label", pa.string()), ("lab", pa.int32())]
-)
 _ENTRY_SCHEMA = pa.schema(
     [
         ("lab", pa.int32()),
@@ -199,9 +189,8 @@ def _table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
 
 
 def register_config_tables(con: duckdb.DuckDBPyConnection, tables: ConfigTables) -> None:
-    """Register ``pairs_``, ``labels_``, ``entries_`` and ``limits_`` (max over duplicates: min)."""
+    """Register ``pairs_``, ``entries_`` and ``limits_`` (max over duplicates: min)."""
     duck.register(con, "pairs_", tables.pairs)
-    duck.register(con, "labels_", tables.labels)
     duck.register(con, "entries_", tables.entries)
     duck.register(con, "limits_raw_", tables.limits)
     con.execute(
@@ -210,13 +199,75 @@ def register_config_tables(con: duckdb.DuckDBPyConnection, tables: ConfigTables)
     )
 
 
-def register_edges(
-    con: duckdb.DuckDBPyConnection, config: IntegrationConfig, tables: SideTables, name: str
-) -> int:
-    """Register a side's associations with pair and object codes as ``name``.
+@dataclass(frozen=True)
+class SideLinks:
+    """What :func:`build_links` learned about one side besides the links table.
 
-    Rows whose (from, to) objects are not an audited pair in its stored
-    direction are left out (validated tables have none); returns how many.
+    ``labels`` are the distinct label texts as stored (``rc`` indexes them;
+    -1 is no label); ``missing`` maps each negative endpoint code to the
+    object index and id that the side's records lack; ``counts`` has the
+    numbers of stored rows, implied unlabeled links, merged spellings,
+    missing ids and rows left out (pairs that are not audited).
+    """
+
+    labels: pa.Array
+    missing: pa.Table
+    counts: dict[str, int]
+
+
+def _label_codes(
+    config: IntegrationConfig, side: int, p: np.ndarray, label: pa.ChunkedArray
+) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    """Per row: ``rc`` (index of its stored text, -1 none) and ``lab`` (see the module doc)."""
+    encoded = pc.dictionary_encode(
+        label.combine_chunks() if label.num_chunks != 1 else label.chunk(0)
+    )
+    dictionary = encoded.dictionary
+    rc = np.asarray(
+        pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64
+    )
+    texts = dictionary.to_pylist()
+    n_pairs, n_texts = len(config.pairs), len(texts)
+    supported: dict[tuple[int, str], int] = {}
+    for q, pair in enumerate(config.pairs):
+        for e in config.entries_for(pair):
+            if not e.app_supported:
+                continue
+            text = (
+                e.label
+                if side == 0
+                else (e.app_label if e.label is None else e.effective_app_label)
+            )
+            if text is not None:
+                supported[(q, text)] = 0 if e.label is None else 1 + config.associations.index(e)
+    lut = np.zeros((max(n_pairs, 1), n_texts + 1), dtype=np.int64)
+    parity = 1 if side == 0 else 0  # unsupported codes: odd for HubSpot, even for the app
+    unsupported = 0
+    for q in range(n_pairs):
+        for d in sorted(range(n_texts), key=lambda i: texts[i]):
+            code = supported.get((q, texts[d]))
+            if code is None:
+                unsupported += 1
+                code = -2 * unsupported + parity
+            lut[q, d + 1] = code
+    lab = lut[np.maximum(p, 0), rc + 1]
+    return rc, lab, dictionary
+
+
+def build_links(
+    con: duckdb.DuckDBPyConnection,
+    config: IntegrationConfig,
+    tables: SideTables,
+    *,
+    side: int,
+    records: str,
+    out: str,
+) -> SideLinks:
+    """Create table ``out`` (links, see the module doc) from a side's associations.
+
+    ``records`` names the side's registered records table (``row``, ``obj``,
+    ``record_id``, ``m``). Rows whose (from, to) objects are not an audited
+    pair in its stored direction are left out (validated tables have none).
     """
     df = tables.associations
     objects = list(config.audited_objects)
@@ -225,25 +276,95 @@ def register_edges(
     fo = _codes(df["from_object"], value_set)
     to = _codes(df["to_object"], value_set)
     lut = np.full((k + 1) * (k + 1), -1, dtype=np.int32)
-    for p, (a, b) in enumerate(config.pairs):
-        lut[objects.index(a) * (k + 1) + objects.index(b)] = p
-    p_codes = lut[np.where(fo < 0, k, fo) * (k + 1) + np.where(to < 0, k, to)]
-    keep = p_codes >= 0
-    table = pa.table(
+    for q, (a, b) in enumerate(config.pairs):
+        lut[objects.index(a) * (k + 1) + objects.index(b)] = q
+    p = lut[np.where(fo < 0, k, fo) * (k + 1) + np.where(to < 0, k, to)]
+    rc, lab, dictionary = _label_codes(config, side, p, _text(df["label"]))
+    edges = pa.table(
         {
-            "p": pa.array(p_codes, pa.int32()),
+            "p": pa.array(p, pa.int32()),
             "fo": pa.array(fo, pa.int32()),
             "too": pa.array(to, pa.int32()),
             "from_id": _text(df["from_id"]),
             "to_id": _text(df["to_id"]),
-            "label": _text(df["label"]),
+            "lab": pa.array(lab, pa.int32()),
+            "rc": pa.array(rc, pa.int32()),
         }
     )
+    keep = p >= 0
     left_out = int(np.count_nonzero(~keep))
     if left_out:
-        table = table.filter(pa.array(keep))
-    duck.register(con, name, table)
-    return left_out
+        edges = edges.filter(pa.array(keep))
+    name = f"{out}_edges"
+    duck.register(con, name, edges)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {out}_e0 AS
+        SELECT e.p, e.fo, e.too, fr.row AS f, tr.row AS t, fr.m AS fm, tr.m AS tm, e.lab, e.rc,
+               CASE WHEN fr.row IS NULL THEN e.from_id END AS from_miss,
+               CASE WHEN tr.row IS NULL THEN e.to_id END AS to_miss
+        FROM {name} e
+        LEFT JOIN {records} fr ON fr.obj = e.fo AND fr.record_id = e.from_id
+        LEFT JOIN {records} tr ON tr.obj = e.too AND tr.record_id = e.to_id
+        """
+    )
+    con.unregister(name)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE miss_{out} AS
+        SELECT -(row_number() OVER (ORDER BY obj, id))::BIGINT AS code, obj, id
+        FROM (SELECT fo AS obj, from_miss AS id FROM {out}_e0 WHERE from_miss IS NOT NULL
+              UNION SELECT too, to_miss FROM {out}_e0 WHERE to_miss IS NOT NULL)
+        """
+    )
+    missing = int(duck.scalar(con, f"SELECT count(*) FROM miss_{out}"))
+    if missing:
+        select = f"""
+            SELECT e.p, coalesce(e.f, mf.code) AS f, coalesce(e.t, mt.code) AS t,
+                   e.fm, e.tm, e.lab, e.rc
+            FROM {out}_e0 e
+            LEFT JOIN miss_{out} mf ON mf.obj = e.fo AND mf.id = e.from_miss
+            LEFT JOIN miss_{out} mt ON mt.obj = e.too AND mt.id = e.to_miss
+        """
+    else:
+        select = f"SELECT p, f, t, fm, tm, lab, rc FROM {out}_e0"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS {select}")
+    con.execute(f"DROP TABLE {out}_e0")
+    stored = int(duck.scalar(con, f"SELECT count(*) FROM {out}"))
+    merged = 0
+    if duck.scalar(con, f"SELECT count(*) FROM {out} WHERE lab = 0 AND rc >= 0"):
+        # an unlabeled link stored both without a label and with the app_label: one link
+        merged = int(
+            con.execute(
+                f"""
+                DELETE FROM {out} x WHERE x.lab = 0 AND x.rc >= 0 AND EXISTS (
+                    SELECT 1 FROM {out} y
+                    WHERE y.lab = 0 AND y.rc < 0 AND y.p = x.p AND y.f = x.f AND y.t = x.t)
+                """
+            ).fetchone()[0]  # type: ignore[index]
+        )
+    implied = int(
+        con.execute(
+            f"""
+            INSERT INTO {out}
+            SELECT p, f, t, any_value(fm), any_value(tm), 0, -1
+            FROM {out} x
+            WHERE lab <> 0 AND NOT EXISTS (
+                SELECT 1 FROM {out} y WHERE y.lab = 0 AND y.p = x.p AND y.f = x.f AND y.t = x.t)
+            GROUP BY p, f, t
+            """
+        ).fetchone()[0]  # type: ignore[index]
+    )
+    miss = duck.arrow(con, f"SELECT code, obj, id FROM miss_{out} ORDER BY code DESC")
+    con.execute(f"DROP TABLE miss_{out}")
+    counts = {
+        "stored": stored,
+        "implied": implied,
+        "merged": merged,
+        "missing": missing,
+        "rows_left_out": left_out,
+    }
+    return SideLinks(labels=dictionary, missing=miss, counts=counts)
 
 
 def _text(values: pd.Series) -> pa.ChunkedArray:
@@ -259,91 +380,3 @@ def _codes(values: pd.Series, value_set: pa.Array) -> np.ndarray:
     arrow = _text(values)
     codes = pc.fill_null(pc.index_in(arrow, value_set=value_set.cast(arrow.type)), -1)
     return np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int64)
-
-
-def build_links(
-    con: duckdb.DuckDBPyConnection, *, side: int, edges: str, records: str, out: str
-) -> dict[str, int]:
-    """Create table ``out`` (links, see the module doc) from ``edges`` and ``records``.
-
-    Also creates ``miss_<out>`` (code, obj, id) for ids missing from ``records``.
-    Returns counts: ``stored`` rows, ``implied`` unlabeled links, ``merged``
-    spellings of the same unlabeled link, ``missing`` ids.
-    """
-    parity = 1 if side == 0 else 0  # unsupported codes: odd for HubSpot, even for the app
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {out}_e0 AS
-        SELECT e.p, e.fo, e.too, e.from_id, e.to_id, e.label AS raw,
-               fr.row AS f, tr.row AS t, fr.m AS fm, tr.m AS tm,
-               CASE WHEN e.label IS NULL THEN 0 ELSE l.lab END AS lab
-        FROM {edges} e
-        LEFT JOIN {records} fr ON fr.obj = e.fo AND fr.record_id = e.from_id
-        LEFT JOIN {records} tr ON tr.obj = e.too AND tr.record_id = e.to_id
-        LEFT JOIN (SELECT p, label, lab FROM labels_ WHERE side = {side}) l
-               ON l.p = e.p AND l.label = e.label
-        """
-    )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE miss_{out} AS
-        SELECT -(row_number() OVER (ORDER BY obj, id))::BIGINT AS code, obj, id
-        FROM (SELECT fo AS obj, from_id AS id FROM {out}_e0 WHERE f IS NULL
-              UNION SELECT too, to_id FROM {out}_e0 WHERE t IS NULL)
-        """
-    )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {out}_unsup AS
-        SELECT p, raw, (-(2 * row_number() OVER (ORDER BY p, raw)) + {parity})::INTEGER AS lab
-        FROM (SELECT DISTINCT p, raw FROM {out}_e0 WHERE lab IS NULL)
-        """
-    )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {out}_e1 AS
-        SELECT p, f, t, fm, tm, lab, raw FROM {out}_e0
-        WHERE f IS NOT NULL AND t IS NOT NULL AND lab IS NOT NULL
-        UNION ALL
-        SELECT e.p, coalesce(e.f, mf.code), coalesce(e.t, mt.code), e.fm, e.tm,
-               coalesce(e.lab, u.lab), e.raw
-        FROM (SELECT * FROM {out}_e0 WHERE f IS NULL OR t IS NULL OR lab IS NULL) e
-        LEFT JOIN miss_{out} mf ON mf.obj = e.fo AND mf.id = e.from_id
-        LEFT JOIN miss_{out} mt ON mt.obj = e.too AND mt.id = e.to_id
-        LEFT JOIN {out}_unsup u ON u.p = e.p AND u.raw = e.raw
-        """
-    )
-    stored = int(duck.scalar(con, f"SELECT count(*) FROM {out}_e1"))
-    spelled = int(
-        duck.scalar(con, f"SELECT count(*) FROM {out}_e1 WHERE lab = 0 AND raw IS NOT NULL")
-    )
-    if spelled:
-        # an unlabeled link stored both without a label and with the app_label: one link
-        dedupe = f"""
-            SELECT p, f, t, fm, tm, lab, raw FROM {out}_e1 WHERE lab <> 0
-            UNION ALL
-            SELECT p, f, t, any_value(fm), any_value(tm), 0,
-                   CASE WHEN bool_or(raw IS NULL) THEN NULL ELSE min(raw) END
-            FROM {out}_e1 WHERE lab = 0 GROUP BY p, f, t
-        """
-    else:
-        dedupe = f"SELECT p, f, t, fm, tm, lab, raw FROM {out}_e1"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {out}_e2 AS {dedupe}")
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {out} AS
-        SELECT p, f, t, fm, tm, lab, raw FROM {out}_e2
-        UNION ALL
-        SELECT p, f, t, any_value(fm), any_value(tm), 0, NULL
-        FROM {out}_e2 x
-        WHERE lab <> 0 AND NOT EXISTS (
-            SELECT 1 FROM {out}_e2 y WHERE y.lab = 0 AND y.p = x.p AND y.f = x.f AND y.t = x.t)
-        GROUP BY p, f, t
-        """
-    )
-    total = int(duck.scalar(con, f"SELECT count(*) FROM {out}"))
-    kept = int(duck.scalar(con, f"SELECT count(*) FROM {out}_e2"))
-    missing = int(duck.scalar(con, f"SELECT count(*) FROM miss_{out}"))
-    for suffix in ("_e0", "_e1", "_e2", "_unsup"):
-        con.execute(f"DROP TABLE {out}{suffix}")
-    return {"stored": stored, "implied": total - kept, "merged": stored - kept, "missing": missing}

@@ -41,6 +41,7 @@ __all__ = [
     "Matches",
     "SideMatch",
     "match_records",
+    "normalize_keys",
     "records_table",
     "rule_column",
 ]
@@ -132,8 +133,40 @@ def _keys(tables: SideTables, rows: np.ndarray, column: str, how: str) -> pa.Chu
     taken = values.take(pa.array(rows))
     if how == "none":
         return taken  # canonical text: empty is already null
-    normalised = normalize(text_series(taken), how)
-    return pa.chunked_array([pa.array(normalised.to_numpy(dtype=object), pa.large_string())])
+    return normalize_keys(taken, how)
+
+
+#: ASCII characters Python's ``str.strip()`` removes.
+_ASCII_SPACE = r"[\t\n\x0b\x0c\r\x1c-\x1f ]"
+#: Values with none of these are left unchanged by the normaliser (ASCII only).
+_CHANGES = {
+    "email": rf"[A-Z]|^{_ASCII_SPACE}|{_ASCII_SPACE}$",
+    "domain": rf"[A-Z:/?#]|^{_ASCII_SPACE}|{_ASCII_SPACE}$|^www\.|\.$",
+}
+
+
+def normalize_keys(values: pa.ChunkedArray, how: str) -> pa.ChunkedArray:
+    """:func:`assoc_audit.normalize.normalize` over Arrow text, skipping the values it
+    provably leaves unchanged (non-empty ASCII with nothing to strip, lower-case or cut).
+
+    The remaining values go through ``normalize`` itself, so the rules stay in one place.
+    """
+    array = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    array = array.cast(pa.large_string())
+    if how not in _CHANGES:
+        result = normalize(text_series(array), how)
+        return pa.chunked_array([pa.array(result.to_numpy(dtype=object), pa.large_string())])
+    plain = pc.and_(
+        pc.and_(pc.string_is_ascii(array), pc.greater(pc.utf8_length(array), 0)),
+        pc.invert(pc.match_substring_regex(array, _CHANGES[how])),
+    )
+    todo = pc.invert(pc.fill_null(plain, True))  # nulls stay null either way
+    if not pc.any(todo).as_py():
+        return pa.chunked_array([array])
+    subset = pc.filter(array, todo)
+    fixed = normalize(text_series(subset), how)
+    replacement = pa.array(fixed.to_numpy(dtype=object), pa.large_string())
+    return pa.chunked_array([pc.replace_with_mask(array, todo, replacement)])
 
 
 _GROUPS = """

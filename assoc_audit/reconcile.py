@@ -40,6 +40,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from . import duck
 from .reasons import Reason
 
@@ -48,7 +52,16 @@ if TYPE_CHECKING:
 
     from .config import IntegrationConfig
 
-__all__ = ["DiffCounts", "classify", "diff"]
+__all__ = [
+    "DiffCounts",
+    "SideRows",
+    "classify",
+    "diff",
+    "enrich",
+    "gather",
+    "own_values",
+    "side_rows",
+]
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,111 @@ class DiffCounts:
     in_sync: dict[int, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class SideRows:
+    """Lookups by a side's record row: match status, partner row, ids and names.
+
+    ``ids`` holds the records' ids followed by the ids the side's links name but
+    its records lack (endpoint codes -1, -2, … in that order); ``name_columns``
+    are the records' columns a name is taken from, first non-null wins.
+    """
+
+    status: np.ndarray
+    partner: np.ndarray
+    ids: pa.ChunkedArray
+    name_columns: tuple[pa.ChunkedArray, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.status)
+
+    def position(self, rows: np.ndarray) -> np.ndarray:
+        """Where a record row (>= 0) or missing code (< 0) sits in ``ids``/``names``."""
+        return np.where(rows >= 0, rows, self.n - rows - 1)
+
+    def status_of(self, rows: np.ndarray) -> np.ndarray:
+        """Match status per row (-1 for a missing record or a row not of this side)."""
+        return gather(self.status, rows, -1)
+
+    def names_at(self, positions: np.ndarray) -> pa.Array:
+        """Names at ``positions`` in ``ids`` (a missing record's name is its id)."""
+        if not len(self.ids):
+            return pa.nulls(len(positions), pa.large_string())
+        inside = positions < self.n
+        ids = self.ids.take(pa.array(positions))
+        if not self.name_columns or not self.n:
+            return ids
+        at = pa.array(np.where(inside, positions, 0))
+        taken = [c.take(at) for c in self.name_columns]
+        name = pc.coalesce(*taken) if len(taken) > 1 else taken[0]
+        result: pa.Array = pc.if_else(pa.array(inside), pc.coalesce(name, ids), ids)
+        return result
+
+    def partner_of(self, rows: np.ndarray) -> np.ndarray:
+        """The other side's row matched to each row (-1 if none)."""
+        return gather(self.partner, rows, -1)
+
+
+def gather(values: np.ndarray, rows: np.ndarray, default: int) -> np.ndarray:
+    """``values[rows]`` where ``0 <= rows < len(values)``, else ``default``."""
+    ok = (rows >= 0) & (rows < len(values))
+    if not len(values):
+        return np.full(len(rows), default, dtype=np.int64)
+    return np.where(ok, values[np.where(ok, rows, 0)], default)
+
+
+def side_rows(
+    status: np.ndarray,
+    partner: np.ndarray,
+    ids: pa.ChunkedArray,
+    name_columns: tuple[pa.Array, ...],
+    missing: pa.Table,
+) -> SideRows:
+    """A :class:`SideRows` from matching results, records and the missing ids of the links."""
+    extra = missing.column("id").cast(pa.large_string())
+    if ids.type != pa.large_string():
+        ids = ids.cast(pa.large_string())
+    all_ids = pa.chunked_array([*ids.chunks, *extra.chunks], type=pa.large_string())
+    return SideRows(status=status, partner=partner, ids=all_ids, name_columns=name_columns)
+
+
+def own_values(
+    s: np.ndarray, rows: np.ndarray, h: SideRows, a: SideRows, *, names: bool = False
+) -> pa.Array:
+    """Per row, the ``ids`` (or ``names``) entry of ``rows`` on the row's own side ``s``."""
+    parts = []
+    for side, rows_of in ((0, h), (1, a)):
+        mine = s == side
+        if len(rows_of.ids):
+            at = np.where(mine, rows_of.position(rows), 0)
+            parts.append(rows_of.names_at(at) if names else rows_of.ids.take(pa.array(at)))
+        else:
+            parts.append(pa.nulls(len(s), pa.large_string()))
+    result: pa.Array = pc.if_else(pa.array(s == 0), parts[0], parts[1])
+    return result
+
+
+def enrich(con: duckdb.DuckDBPyConnection, h: SideRows, a: SideRows) -> None:
+    """Register ``one_x``: ``one_`` plus each endpoint's status, the target side's
+    from-record (``ft``) and the present side's ``to_id``, by array lookups."""
+    one = duck.arrow(con, "SELECT * FROM one_")
+    s = np.asarray(one.column("s").to_numpy(zero_copy_only=False))
+    f = np.asarray(one.column("f").to_numpy(zero_copy_only=False))
+    t = np.asarray(one.column("t").to_numpy(zero_copy_only=False))
+    fm = np.asarray(pc.fill_null(one.column("fm"), -1).to_numpy(zero_copy_only=False))
+    fst = np.where(s == 0, h.status_of(f), a.status_of(f))
+    tst = np.where(s == 0, h.status_of(t), a.status_of(t))
+    ft = np.where(s == 0, h.partner_of(f), fm)
+    to_id = own_values(s, t, h, a)
+    table = (
+        one.append_column("fst", pa.array(fst, pa.int8()))
+        .append_column("tst", pa.array(tst, pa.int8()))
+        .append_column("ft", pa.array(ft, pa.int64()))
+        .append_column("to_id", to_id)
+    )
+    duck.register(con, "one_x", table)
+
+
 def diff(con: duckdb.DuckDBPyConnection) -> DiffCounts:
     """Create ``one_``: the links present on one side only (needs ``links_h``/``links_a``)."""
     con.execute(
@@ -69,7 +187,7 @@ def diff(con: duckdb.DuckDBPyConnection) -> DiffCounts:
                coalesce(h.p, a.p) AS p, coalesce(h.f, a.f) AS f, coalesce(h.t, a.t) AS t,
                coalesce(h.fm, a.fm) AS fm, coalesce(h.tm, a.tm) AS tm,
                coalesce(h.lab, a.lab) AS lab,
-               CASE WHEN h.p IS NULL THEN a.raw ELSE h.raw END AS raw
+               CASE WHEN h.p IS NULL THEN a.rc ELSE h.rc END AS rc
         FROM links_h h FULL JOIN links_a a
           ON a.p = h.p AND a.fm = h.fm AND a.tm = h.tm AND a.lab = h.lab
         WHERE h.p IS NULL OR a.p IS NULL
@@ -105,18 +223,13 @@ WITH lm AS (
 ),
 x AS (
     SELECT o.*,
-           coalesce(fh.status, fa.status) AS fst, coalesce(th.status, ta.status) AS tst,
            pp.off, pp.whole_unsupported, pp.one_way, pp.relabel_target,
            CASE WHEN o.s = 0 THEN pp.carries_h ELSE pp.carries_a END AS carries_s,
            CASE WHEN o.s = 0 THEN pp.carries_a ELSE pp.carries_h END AS carries_t,
            lm.p IS NOT NULL AS lm,
            bb.p IS NOT NULL AS was_both
-    FROM one_ o
+    FROM one_x o
     JOIN pairs_ pp ON pp.p = o.p
-    LEFT JOIN rec_h fh ON o.s = 0 AND fh.row = o.f
-    LEFT JOIN rec_a fa ON o.s = 1 AND fa.row = o.f
-    LEFT JOIN rec_h th ON o.s = 0 AND th.row = o.t
-    LEFT JOIN rec_a ta ON o.s = 1 AND ta.row = o.t
     LEFT JOIN lm ON o.lab > 0 AND lm.p = o.p AND lm.fm = o.fm AND lm.tm = o.tm
     LEFT JOIN baseline_both bb ON bb.p = o.p AND bb.fm = o.fm AND bb.tm = o.tm AND bb.lab = o.lab
 )
@@ -137,11 +250,9 @@ FROM x
 
 _LIMITS = """
 CREATE OR REPLACE TEMP TABLE cand_ AS
-SELECT c.s, c.p, c.f, c.t, c.lab, c.one_way, lim.max,
-       CASE WHEN c.s = 0 THEN fh.partner ELSE c.fm END AS ft
+SELECT c.s, c.p, c.f, c.t, c.lab, c.one_way, lim.max, c.ft, c.to_id
 FROM pre_ c
 JOIN limits_ lim ON lim.p = c.p AND lim.lab = c.lab AND lim.target = 1 - c.s
-LEFT JOIN rec_h fh ON c.s = 0 AND fh.row = c.f
 WHERE c.r0 = 0;
 
 CREATE OR REPLACE TEMP TABLE held_ AS
@@ -158,7 +269,7 @@ GROUP BY l.p, l.lab, l.f;
 CREATE OR REPLACE TEMP TABLE ranked_ AS
 WITH primary_labs AS (SELECT lab FROM entries_ WHERE is_primary),
 t_primary AS (  -- the target side holds a primary for the from-record that the other lacks
-    SELECT DISTINCT o.s AS side, o.p, o.f FROM one_ o SEMI JOIN primary_labs pl ON pl.lab = o.lab
+    SELECT DISTINCT o.s AS side, o.p, o.f FROM one_x o SEMI JOIN primary_labs pl ON pl.lab = o.lab
 ),
 s_primary AS (  -- pairs that are Primary on the present side, for the candidates
     SELECT DISTINCT c.s, c.p, c.f, c.t FROM cand_ c
@@ -174,14 +285,11 @@ y AS (
            (c.lab IN (SELECT lab FROM primary_labs) AND tp.p IS NOT NULL
             AND (c.one_way OR c.s = {winner})) AS override,
            tp.p IS NOT NULL AS t_other_primary,
-           sp.p IS NOT NULL AS src_primary,
-           coalesce(th.record_id, ta.record_id) AS to_id
+           sp.p IS NOT NULL AS src_primary
     FROM cand_ c
     LEFT JOIN held_ h ON h.tgt = 1 - c.s AND h.p = c.p AND h.lab = c.lab AND h.ft = c.ft
     LEFT JOIN t_primary tp ON tp.side = 1 - c.s AND tp.p = c.p AND tp.f = c.ft
     LEFT JOIN s_primary sp ON sp.s = c.s AND sp.p = c.p AND sp.f = c.f AND sp.t = c.t
-    LEFT JOIN rec_h th ON c.s = 0 AND th.row = c.t
-    LEFT JOIN rec_a ta ON c.s = 1 AND ta.row = c.t
 )
 SELECT s, p, f, t, lab, max, held, override, t_other_primary,
        row_number() OVER (PARTITION BY s, p, lab, f
@@ -228,7 +336,7 @@ FROM (
 def classify(con: duckdb.DuckDBPyConnection, config: IntegrationConfig) -> None:
     """Create ``classified_``: every one-sided link with its reason rank and action.
 
-    Needs ``one_`` (from :func:`diff`), ``rec_h``/``rec_a``, ``links_h``/``links_a``,
+    Needs ``one_x`` (from :func:`enrich`), ``links_h``/``links_a``,
     the config tables and ``baseline_both`` (p, fm, tm, lab; empty without a baseline).
     """
     winner = 0 if config.conflict_winner == "hubspot" else 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,12 +22,48 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import SnapshotError
-from .tables import TableStats, validate_associations, validate_records
+from .tables import ASSOCIATION_COLUMNS, TableStats, validate_associations, validate_records
 
 if TYPE_CHECKING:
     from .config import IntegrationConfig
 
-__all__ = ["Side", "SideTables", "identifier_columns", "read_side", "write_side"]
+__all__ = [
+    "Side",
+    "SideTables",
+    "SnapshotSource",
+    "identifier_columns",
+    "read_side",
+    "write_side",
+]
+
+_TABLE_FILES = ("records.parquet", "associations.parquet")
+
+
+@dataclass(frozen=True)
+class SnapshotSource:
+    """The snapshot folder a side was read from, with its files' size and mtime then.
+
+    :func:`write_side` copies those files instead of re-encoding the tables
+    when they are unchanged on disk: reading them again gives the same tables.
+    """
+
+    folder: Path
+    stamps: tuple[tuple[str, int, int], ...]
+
+    @classmethod
+    def of(cls, folder: Path) -> SnapshotSource:
+        stamps = []
+        for name in _TABLE_FILES:
+            st = (folder / name).stat()
+            stamps.append((name, st.st_size, st.st_mtime_ns))
+        return cls(folder, tuple(stamps))
+
+    def unchanged(self) -> bool:
+        try:
+            return SnapshotSource.of(self.folder).stamps == self.stamps
+        except OSError:
+            return False
+
 
 Side = Literal["hubspot", "app"]
 
@@ -41,6 +78,9 @@ class SideTables:
     meta: dict[str, Any] = field(default_factory=dict)
     record_stats: TableStats = field(default_factory=TableStats)
     association_stats: TableStats = field(default_factory=TableStats)
+    #: Set by :func:`read_side` only: tables derived from these (filtered,
+    #: edited) must not carry it over, or :func:`write_side` copies the source.
+    source: SnapshotSource | None = None
 
 
 def identifier_columns(config: IntegrationConfig, side: Side) -> tuple[str, ...]:
@@ -59,12 +99,25 @@ def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def _atomic_copy(src: Path, dst: Path) -> None:
+    if dst.exists() and os.path.samefile(src, dst):
+        return
+    tmp = dst.with_name(dst.name + ".tmp")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
+
+
 def write_side(folder: Path | str, tables: SideTables, **meta: Any) -> Path:
     """Write a side's tables to ``folder`` (created if needed); returns the folder."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_parquet(tables.records, out / "records.parquet")
-    _atomic_parquet(tables.associations, out / "associations.parquet")
+    source = tables.source
+    if source is not None and source.unchanged():
+        for name in _TABLE_FILES:
+            _atomic_copy(source.folder / name, out / name)
+    else:
+        _atomic_parquet(tables.records, out / "records.parquet")
+        _atomic_parquet(tables.associations, out / "associations.parquet")
     info = {
         "side": tables.side,
         "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -91,19 +144,34 @@ def read_side(folder: Path | str, *, side: Side, config: IntegrationConfig) -> S
             raise SnapshotError(
                 f"{meta_file}: unreadable meta.json: {exc}", file=str(meta_file)
             ) from None
+    try:
+        source = SnapshotSource.of(root)
+    except OSError:
+        source = None
+    identifiers = identifier_columns(config, side)
+    wanted = {
+        "records": ("object", "record_id", *identifiers, "display_name", "updated_at"),
+        "associations": ASSOCIATION_COLUMNS,
+    }
     frames = {}
     for name in ("records", "associations"):
         path = root / f"{name}.parquet"
         if not path.exists():
             raise SnapshotError(f"{root}: snapshot has no {name}.parquet", file=str(path))
         try:
-            frames[name] = pq.read_table(path).to_pandas()
+            present = pq.read_schema(path).names
+            # read only the columns validation uses (all of them if some are missing,
+            # so that the error lists what the file has)
+            columns = [c for c in dict.fromkeys(wanted[name]) if c in present]
+            required = [c for c in wanted[name] if c not in ("display_name", "updated_at")]
+            use = columns if set(required) <= set(present) else None
+            frames[name] = pq.read_table(path, columns=use).to_pandas()
         except (OSError, pa.ArrowException) as exc:
             raise SnapshotError(f"{path}: unreadable Parquet file: {exc}", file=str(path)) from None
     records, rstats = validate_records(
         frames["records"],
         source=str(root / "records.parquet"),
-        identifiers=identifier_columns(config, side),
+        identifiers=identifiers,
         objects=config.audited_objects,
     )
     associations, astats = validate_associations(
@@ -112,4 +180,4 @@ def read_side(folder: Path | str, *, side: Side, config: IntegrationConfig) -> S
         pairs=config.pairs,
     )
     meta.setdefault("source", f"snapshot {root}")
-    return SideTables(side, records, associations, meta, rstats, astats)
+    return SideTables(side, records, associations, meta, rstats, astats, source)

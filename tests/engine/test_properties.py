@@ -46,7 +46,9 @@ def base_world(draw):
     companies = draw(st.lists(TEXT, min_size=1, max_size=5, unique=True))
     emails = draw(st.lists(TEXT, min_size=len(contacts), max_size=len(contacts), unique=True))
     domains = draw(st.lists(TEXT, min_size=len(companies), max_size=len(companies), unique=True))
-    records = [("contacts", c, {"email": e}, f"C {c}") for c, e in zip(contacts, emails, strict=True)]
+    records = [
+        ("contacts", c, {"email": e}, f"C {c}") for c, e in zip(contacts, emails, strict=True)
+    ]
     records += [("companies", k, {"domain": d}) for k, d in zip(companies, domains, strict=True)]
     links = []
     pairs = draw(st.sets(st.tuples(st.sampled_from(contacts), st.sampled_from(companies))))
