@@ -379,10 +379,13 @@ def render_findings(
         .replace("{lm}", str(r[Reason.LABEL_MISMATCH]))
         .replace("{unm}", str(r[Reason.RECORD_UNMATCHED]))
     )
+    # present_in and object names are identifiers (never escaped); labels and ids may be anything
     fid = (
         "substr(sha256('[' || "
         + " || ',' || ".join(
-            json_text_sql(c)
+            f"'\"' || {c} || '\"'"
+            if c in ("present_in", "from_object", "to_object")
+            else json_text_sql(c)
             for c in ("present_in", "from_object", "to_object", "raw", "from_id", "to_id")
         )
         + " || ']'), 1, 16)"
