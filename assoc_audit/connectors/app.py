@@ -1,0 +1,484 @@
+"""The app side's tables as the config names them, shared by the files and SQL connectors.
+
+The app stores one table per app object (``id``, identifier columns, an
+optional display-name column, optional ``updated_at``) and one associations
+table (``from_object, from_id, to_object, to_id, label`` in *app* object
+names). This module turns those raw tables into the canonical tables
+(HubSpot object names, text ids) through :mod:`assoc_audit.tables`, and plans
+edge writes against what is stored, all on whole columns.
+
+Error messages name the source's own column names (``id``, ``full_name``), not
+the canonical ones, and a per-source note for each row (a CSV line, a SQL id).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from ..tables import (
+    ASSOCIATION_COLUMNS,
+    TEXT,
+    TableStats,
+    to_text,
+    validate_associations,
+    validate_records,
+)
+from .base import edge_table
+
+if TYPE_CHECKING:
+    from ..config import IntegrationConfig
+
+__all__ = [
+    "RESERVED_COLUMNS",
+    "AppLayout",
+    "EdgeRequest",
+    "RowNote",
+    "canonical_associations",
+    "canonical_records",
+    "combine_stats",
+    "new_record_ids",
+    "next_ids",
+    "record_rows",
+    "relabel_error",
+    "stored_edge_keys",
+]
+
+#: Column names of the canonical records table that an identifier column may not use.
+RESERVED_COLUMNS = ("object", "record_id", "display_name", "updated_at")
+#: A function giving a note for a 1-based data row (e.g. ``line 12``), or None.
+RowNote = Callable[[int], str | None]
+_SEP = "\x1f"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class AppLayout:
+    """The app's object names, table names and display-name columns for one config."""
+
+    hub_of: Mapping[str, str]  # app object -> HubSpot object
+    app_of: Mapping[str, str]  # HubSpot object -> app object
+    tables: Mapping[str, str] = field(default_factory=dict)
+    display: Mapping[str, str] = field(default_factory=dict)
+    pairs: tuple[tuple[str, str], ...] = ()
+    synced: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_config(cls, config: IntegrationConfig) -> AppLayout:
+        app_of = {obj: config.app_object_of(obj) for obj in config.audited_objects}
+        return cls(
+            hub_of={a: h for h, a in app_of.items()},
+            app_of=app_of,
+            tables=dict(config.app.tables),
+            display=dict(config.app.display_name),
+            pairs=config.pairs,
+            synced=frozenset(o for o in config.audited_objects if config.sync_of(o) != "off"),
+        )
+
+    def app_object(self, obj: str) -> str:
+        """The app's name for HubSpot object ``obj`` (which the config must audit)."""
+        try:
+            return self.app_of[obj]
+        except KeyError:
+            raise DataError(
+                f"object {obj!r} is not audited by this config "
+                f"(audited: {', '.join(self.app_of) or 'none'})",
+                field="object",
+            ) from None
+
+    def table(self, app_object: str) -> str:
+        """The table (SQL) or file stem (files) of an app object, per ``app.tables``."""
+        return self.tables.get(app_object, app_object)
+
+    @property
+    def associations_table(self) -> str:
+        return self.tables.get("associations", "associations")
+
+    def display_column(self, app_object: str) -> str | None:
+        """The display-name column named by ``app.display_name`` (None if not named)."""
+        return self.display.get(app_object)
+
+    def record_columns(
+        self, obj: str, identifiers: Sequence[str], available: Collection[str], source: str
+    ) -> dict[str, str]:
+        """Canonical column -> source column for ``obj``'s records table.
+
+        ``id`` is required, and so are the identifier columns and a display
+        column named by ``app.display_name``; without one, a column called
+        ``display_name`` is used when present; ``updated_at`` when present.
+        Raises DataError listing the missing columns.
+        """
+        for col in identifiers:
+            if col in RESERVED_COLUMNS:
+                raise DataError(
+                    f"{source}: identifier column {col!r} clashes with a column of the canonical "
+                    f"records table ({', '.join(RESERVED_COLUMNS)}); rename it in the app",
+                    file=source,
+                    field=col,
+                )
+        plan: dict[str, str] = {"record_id": "id"}
+        plan.update({c: c for c in identifiers})
+        display = self.display_column(self.app_object(obj))
+        if display is not None:
+            plan["display_name"] = display
+        elif "display_name" in available:
+            plan["display_name"] = "display_name"
+        if "updated_at" in available:
+            plan["updated_at"] = "updated_at"
+        missing = [c for c in dict.fromkeys(plan.values()) if c not in available]
+        if missing:
+            have = ", ".join(map(str, available)) or "none"
+            raise DataError(
+                f"{source}: missing column{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(repr(c) for c in missing)} (columns present: {have})",
+                file=source,
+                field=missing[0],
+            )
+        return plan
+
+
+# ---------------------------------------------------------------------------
+# Errors in the source's own terms
+
+_ROWS_MESSAGE = re.compile(
+    r"^(?P<src>.+?): (?P<word>rows?) (?P<rows>\d+(?:, \d+)*), column '(?P<col>[^']*)': "
+    r"(?P<rest>.*)$",
+    re.DOTALL,
+)
+
+
+def relabel_error(
+    err: DataError, columns: Mapping[str, str], note: RowNote | None = None
+) -> DataError:
+    """``err`` with canonical column names replaced by the source's and row notes added."""
+    match = _ROWS_MESSAGE.match(err.message)
+    if match is None:
+        return err
+    col = columns.get(match["col"], match["col"])
+    rows = [int(r) for r in match["rows"].split(", ")]
+    notes = [n for n in (note(r) for r in rows) if n] if note else []
+    where = f"{match['word']} {match['rows']}" + (f" ({', '.join(notes)})" if notes else "")
+    message = f"{match['src']}: {where}, column {col!r}: {match['rest']}"
+    return type(err)(message, file=err.file, row=err.row, field=col)
+
+
+def combine_stats(parts: Sequence[TableStats]) -> TableStats:
+    """One TableStats summing several (e.g. one per object file)."""
+    skipped: dict[str, int] = {}
+    for part in parts:
+        for key, n in part.skipped.items():
+            skipped[key] = skipped.get(key, 0) + n
+    return TableStats(
+        rows_read=sum(p.rows_read for p in parts),
+        rows_kept=sum(p.rows_kept for p in parts),
+        skipped=skipped,
+        flipped=sum(p.flipped for p in parts),
+        merged=sum(p.merged for p in parts),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Reading
+
+
+def canonical_records(
+    raw: pd.DataFrame,
+    *,
+    obj: str,
+    columns: Mapping[str, str],
+    identifiers: Sequence[str],
+    source: str,
+    note: RowNote | None = None,
+) -> tuple[pd.DataFrame, TableStats]:
+    """Validate one app object's raw table (source column names) as canonical records.
+
+    ``columns`` maps canonical names to source columns (see
+    :meth:`AppLayout.record_columns`).
+    """
+    n = len(raw)
+    frame = pd.DataFrame({"object": pd.Series(np.full(n, obj, dtype=object), dtype=TEXT)})
+    for canonical, col in columns.items():
+        frame[canonical] = raw[col].reset_index(drop=True)
+    try:
+        return validate_records(frame, source=source, identifiers=identifiers)
+    except DataError as err:
+        raise relabel_error(err, columns, note) from None
+
+
+def _check_app_names(values: pd.Series, *, source: str, column: str, note: RowNote | None) -> None:
+    """Empty names and names with surrounding spaces or control characters are errors."""
+    nulls = values.isna().to_numpy()
+    problem = None
+    pos = -1
+    if nulls.any():
+        pos, problem = int(np.flatnonzero(nulls)[0]), "empty object name"
+    else:
+        uniques = pd.Series(pd.unique(values.to_numpy(dtype=object)), dtype=object)
+        bad = uniques[
+            (uniques.str.strip() != uniques)
+            | uniques.str.contains(_CONTROL)
+            | (uniques.str.len() > 200)
+        ]
+        if len(bad):
+            name = str(bad.iloc[0])
+            pos = int(np.flatnonzero(values.eq(name).to_numpy())[0])
+            problem = (
+                f"malformed object name {name!r} (surrounding spaces, control characters "
+                "or more than 200 characters)"
+            )
+    if problem is not None:
+        row = pos + 1
+        extra = note(row) if note else None
+        where = f"row {row}" + (f" ({extra})" if extra else "")
+        raise DataError(
+            f"{source}: {where}, column {column!r}: {problem}", file=source, row=row, field=column
+        )
+
+
+def _text(
+    raw: pd.DataFrame, col: str, *, ids: bool, source: str, note: RowNote | None
+) -> pd.Series:
+    try:
+        return to_text(raw[col], source=source, column=col, whole_numbers=ids)
+    except DataError as err:
+        raise relabel_error(err, {}, note) from None
+
+
+def canonical_associations(
+    raw: pd.DataFrame, *, layout: AppLayout, source: str, note: RowNote | None = None
+) -> tuple[pd.DataFrame, TableStats]:
+    """Validate the app's raw associations table (app object names) as canonical links.
+
+    Rows whose object is not an app object of the config are skipped and
+    counted under their app names (``widgets→persons``); rows of unaudited
+    pairs are skipped and counted under HubSpot names; reversed rows of an
+    audited pair are flipped and duplicates merged.
+    """
+    missing = [c for c in ASSOCIATION_COLUMNS if c not in raw.columns]
+    if missing:
+        have = ", ".join(map(str, raw.columns)) or "none"
+        raise DataError(
+            f"{source}: missing column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(repr(c) for c in missing)} (columns present: {have})",
+            file=source,
+            field=missing[0],
+        )
+    n = len(raw)
+    names = {}
+    for col in ("from_object", "to_object"):
+        names[col] = _text(raw, col, ids=False, source=source, note=note)
+        _check_app_names(names[col], source=source, column=col, note=note)
+    ids = {}
+    for col in ("from_id", "to_id"):
+        ids[col] = _text(raw, col, ids=True, source=source, note=note)
+        empty = ids[col].isna().to_numpy()
+        if empty.any():
+            row = int(np.flatnonzero(empty)[0]) + 1
+            extra = note(row) if note else None
+            where = f"row {row}" + (f" ({extra})" if extra else "")
+            raise DataError(
+                f"{source}: {where}, column {col!r}: empty id", file=source, row=row, field=col
+            )
+    hub_from = names["from_object"].map(layout.hub_of)
+    hub_to = names["to_object"].map(layout.hub_of)
+    known = (hub_from.notna() & hub_to.notna()).to_numpy()
+    skipped: dict[str, int] = {}
+    if not known.all():
+        other = names["from_object"][~known] + "→" + names["to_object"][~known]
+        skipped = {str(k): int(v) for k, v in other.value_counts().items()}
+    positions = np.flatnonzero(known)
+    sub = pd.DataFrame(
+        {
+            "from_object": hub_from.to_numpy()[positions],
+            "from_id": ids["from_id"].to_numpy()[positions],
+            "to_object": hub_to.to_numpy()[positions],
+            "to_id": ids["to_id"].to_numpy()[positions],
+            "label": _text(raw, "label", ids=False, source=source, note=note).to_numpy()[positions],
+        }
+    ).astype(TEXT)
+
+    def sub_note(row: int) -> str | None:
+        return note(int(positions[row - 1]) + 1) if note else None
+
+    try:
+        out, inner = validate_associations(sub, source=source, pairs=layout.pairs)
+    except DataError as err:  # pragma: no cover - every check above already ran
+        raise relabel_error(err, {}, sub_note) from None
+    for key, count in inner.skipped.items():
+        skipped[key] = skipped.get(key, 0) + count
+    out = out[list(ASSOCIATION_COLUMNS)]
+    stats = TableStats(
+        rows_read=n,
+        rows_kept=inner.rows_kept,
+        skipped=skipped,
+        flipped=inner.flipped,
+        merged=inner.merged,
+    )
+    return out, stats
+
+
+# ---------------------------------------------------------------------------
+# Writing
+
+
+def _keys(
+    f: pd.Series, fid: pd.Series, t: pd.Series, tid: pd.Series, label: pd.Series
+) -> pd.Series:
+    text = [s.astype(object).where(s.notna(), "") for s in (f, fid, t, tid, label)]
+    out: pd.Series = text[0] + _SEP + text[1] + _SEP + text[2] + _SEP + text[3] + _SEP + text[4]
+    return out.astype(object)
+
+
+def stored_edge_keys(raw: pd.DataFrame, layout: AppLayout) -> pd.Series:
+    """A key per stored row in the audited pair's direction; null for rows of other pairs.
+
+    Lenient on purpose (writes must not fail on rows they do not touch): ids
+    are compared as text, numeric ids as whole-number text.
+    """
+    f = to_text(raw["from_object"], source="", column="", whole_numbers=False).map(layout.hub_of)
+    t = to_text(raw["to_object"], source="", column="", whole_numbers=False).map(layout.hub_of)
+    fid = to_text(raw["from_id"], source="", column="", whole_numbers=False)
+    tid = to_text(raw["to_id"], source="", column="", whole_numbers=False)
+    label = to_text(raw["label"], source="", column="", whole_numbers=False)
+    pair = (f.astype(object) + _SEP + t.astype(object)).astype(object)
+    forward_set = [f"{a}{_SEP}{b}" for a, b in layout.pairs]
+    reverse_set = [f"{b}{_SEP}{a}" for a, b in layout.pairs if a != b]
+    forward = pair.isin(forward_set).to_numpy()
+    reverse = pair.isin(reverse_set).to_numpy() & ~forward
+    keys = pd.Series(None, index=raw.index, dtype=object)
+    keys[forward] = _keys(f, fid, t, tid, label)[forward]
+    keys[reverse] = _keys(t, tid, f, fid, label)[reverse]
+    return keys
+
+
+@dataclass(frozen=True, eq=False)
+class EdgeRequest:
+    """Edges asked for in a write, put in their audited pair's direction.
+
+    ``edges`` holds the canonical edges (HubSpot names) in input order;
+    ``app_from``/``app_to`` the app's object names; ``keys`` a comparable key
+    per row; ``error`` a message for rows that cannot be written (null
+    otherwise); ``first`` marks the first row of each distinct edge.
+    """
+
+    edges: pd.DataFrame
+    app_from: pd.Series
+    app_to: pd.Series
+    keys: pd.Series
+    error: pd.Series
+    first: np.ndarray
+
+    @classmethod
+    def build(cls, edges: pd.DataFrame, layout: AppLayout) -> EdgeRequest:
+        frame = edge_table(edges)
+        pair = frame["from_object"].astype(object) + _SEP + frame["to_object"].astype(object)
+        forward = pair.isin([f"{a}{_SEP}{b}" for a, b in layout.pairs]).to_numpy()
+        reverse = pair.isin([f"{b}{_SEP}{a}" for a, b in layout.pairs if a != b]).to_numpy()
+        reverse &= ~forward
+        if reverse.any():
+            rev = frame.loc[reverse]
+            frame.loc[reverse, ["from_object", "from_id", "to_object", "to_id"]] = rev[
+                ["to_object", "to_id", "from_object", "from_id"]
+            ].to_numpy()
+        error = pd.Series(None, index=frame.index, dtype=object)
+        bad_pair = ~(forward | reverse)
+        if bad_pair.any():
+            error[bad_pair] = (
+                "pair "
+                + frame["from_object"][bad_pair].astype(object)
+                + "→"
+                + frame["to_object"][bad_pair].astype(object)
+                + " is not audited by this config"
+            )
+        for col in ("from_id", "to_id"):
+            empty = frame[col].isna().to_numpy() & error.isna().to_numpy()
+            error[empty] = f"empty {col}"
+        keys = _keys(*(frame[c] for c in ASSOCIATION_COLUMNS))
+        first = ~keys.duplicated().to_numpy()
+        return cls(
+            edges=frame,
+            app_from=frame["from_object"].map(layout.app_of).astype(TEXT),
+            app_to=frame["to_object"].map(layout.app_of).astype(TEXT),
+            keys=keys,
+            error=error,
+            first=first,
+        )
+
+    @property
+    def writable(self) -> np.ndarray:
+        """Rows to consider for writing: no error, first of their edge."""
+        mask: np.ndarray = self.error.isna().to_numpy() & self.first
+        return mask
+
+    def decide(self, stored: pd.Series, *, create: bool) -> tuple[np.ndarray, np.ndarray]:
+        """``(write, status)``: rows to write, and each row's status if the writes succeed.
+
+        ``stored`` holds the keys of what the side holds now.
+        """
+        present = self.keys.isin(stored.dropna().unique()).to_numpy()
+        write = self.writable & (~present if create else present)
+        status = np.where(write, "ok", "already").astype(object)
+        status[self.error.notna().to_numpy()] = "failed"
+        return write, status
+
+    def app_rows(self, mask: np.ndarray) -> pd.DataFrame:
+        """The selected edges as app rows (app object names, text ids, label or null)."""
+        sel = self.edges.loc[mask]
+        return pd.DataFrame(
+            {
+                "from_object": self.app_from[mask].to_numpy(),
+                "from_id": sel["from_id"].to_numpy(),
+                "to_object": self.app_to[mask].to_numpy(),
+                "to_id": sel["to_id"].to_numpy(),
+                "label": sel["label"].to_numpy(),
+            }
+        ).astype(TEXT)
+
+
+def next_ids(existing: pd.Series, count: int) -> list[str]:
+    """``count`` new ids after the largest whole-number id in ``existing`` (1 when none)."""
+    text = existing.dropna().astype(str)
+    numeric = text[text.str.fullmatch(r"[0-9]{1,18}")]
+    start = int(numeric.astype("int64").max()) + 1 if len(numeric) else 1
+    return [str(start + i) for i in range(count)]
+
+
+def new_record_ids(records: pd.DataFrame, existing: pd.Series, *, source: str) -> pd.Series:
+    """Ids for new records: the ``id`` column where given, else next whole numbers."""
+    n = len(records)
+    given = (
+        to_text(records["id"], source=source, column="id").reset_index(drop=True)
+        if "id" in records.columns
+        else pd.Series([pd.NA] * n, dtype=TEXT)
+    )
+    missing = given.isna().to_numpy()
+    if missing.any():
+        fresh = next_ids(pd.concat([existing, given]), int(missing.sum()))
+        given = given.astype(object)
+        given[missing] = fresh
+        given = given.astype(TEXT)
+    dup = given.duplicated(keep=False).to_numpy()
+    if dup.any():
+        raise DataError(
+            f"{source}: id {given[dup].iloc[0]!r} is given twice", file=source, field="id"
+        )
+    return given
+
+
+def record_rows(records: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
+    """New records as text columns (numbers as whole-number text) with their ``id``."""
+    rows = pd.DataFrame(
+        {
+            str(c): to_text(records[c], source="records", column=str(c), whole_numbers=False)
+            for c in records.columns
+            if c != "id"
+        }
+    )
+    rows["id"] = ids.to_numpy()
+    return rows.astype(TEXT)

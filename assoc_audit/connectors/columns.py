@@ -1,0 +1,68 @@
+"""Typed source columns (Parquet, SQL results) as pandas columns the canonical tables accept.
+
+DESIGN §4: numeric values become text without a decimal part. Integers are
+turned into text here, in Arrow, exactly (no detour through float64, which
+would round ids above 2**53); dictionary-encoded columns are decoded; text
+columns become ``TEXT``. Floats, decimals, booleans and timestamps are left
+for :func:`assoc_audit.tables.to_text` to judge (a non-whole or boolean id is
+an error there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..tables import TEXT
+
+__all__ = ["arrow_to_frame", "rows_to_frame"]
+
+_ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError)
+
+
+def _text_type(t: pa.DataType) -> bool:
+    return bool(pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t))
+
+
+def _column(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    if pa.types.is_dictionary(col.type):
+        col = pc.cast(col, col.type.value_type)
+    if pa.types.is_integer(col.type) or _text_type(col.type):
+        col = pc.cast(col, pa.large_string())
+    return col
+
+
+def _mapper(t: pa.DataType) -> Any:
+    return TEXT if _text_type(t) else None
+
+
+def arrow_to_frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table as a DataFrame: integers and text as ``TEXT``, others as pandas does."""
+    columns = [_column(c) for c in table.columns]
+    converted = pa.table(columns, names=table.column_names)
+    frame: pd.DataFrame = converted.to_pandas(
+        types_mapper=_mapper, split_blocks=True, self_destruct=True
+    )
+    return frame
+
+
+def _series(values: Sequence[Any]) -> pd.Series:
+    try:
+        array = pa.array(values, from_pandas=False)
+    except _ARROW_ERRORS:  # mixed types (e.g. SQLite text and integers in one column)
+        return pd.Series(list(values), dtype=object)
+    col = _column(array)
+    series: pd.Series = pa.table([col], names=["c"]).to_pandas(types_mapper=_mapper)["c"]
+    return series
+
+
+def rows_to_frame(rows: Sequence[Sequence[Any]], names: Sequence[str]) -> pd.DataFrame:
+    """Result rows (tuples of Python values) as a DataFrame, typed per column like Arrow."""
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    return pd.DataFrame(
+        {name: _series(col) for name, col in zip(names, columns, strict=True)}, copy=False
+    )
