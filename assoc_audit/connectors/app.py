@@ -52,8 +52,8 @@ __all__ = [
 
 #: Column names of the canonical records table that an identifier column may not use.
 RESERVED_COLUMNS = ("object", "record_id", "display_name", "updated_at")
-#: A function giving a note for a 1-based data row (e.g. ``line 12``), or None.
-RowNote = Callable[[int], str | None]
+#: A note for messages about a 1-based data row and a source column (``line 12``), or None.
+RowNote = Callable[[int, str], str | None]
 _SEP = "\x1f"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -162,7 +162,9 @@ def relabel_error(
         return err
     col = columns.get(match["col"], match["col"])
     rows = [int(r) for r in match["rows"].split(", ")]
-    notes = [n for n in (note(r) for r in rows) if n] if note else []
+    notes = list(dict.fromkeys(n for n in (note(r, col) for r in rows) if n)) if note else []
+    if len(notes) > 1 and all(n.startswith("line ") for n in notes):
+        notes = ["lines " + ", ".join(n.removeprefix("line ") for n in notes)]
     where = f"{match['word']} {match['rows']}" + (f" ({', '.join(notes)})" if notes else "")
     message = f"{match['src']}: {where}, column {col!r}: {match['rest']}"
     return type(err)(message, file=err.file, row=err.row, field=col)
@@ -234,7 +236,7 @@ def _check_app_names(values: pd.Series, *, source: str, column: str, note: RowNo
             )
     if problem is not None:
         row = pos + 1
-        extra = note(row) if note else None
+        extra = note(row, column) if note else None
         where = f"row {row}" + (f" ({extra})" if extra else "")
         raise DataError(
             f"{source}: {where}, column {column!r}: {problem}", file=source, row=row, field=column
@@ -280,7 +282,7 @@ def canonical_associations(
         empty = ids[col].isna().to_numpy()
         if empty.any():
             row = int(np.flatnonzero(empty)[0]) + 1
-            extra = note(row) if note else None
+            extra = note(row, col) if note else None
             where = f"row {row}" + (f" ({extra})" if extra else "")
             raise DataError(
                 f"{source}: {where}, column {col!r}: empty id", file=source, row=row, field=col
@@ -303,8 +305,8 @@ def canonical_associations(
         }
     ).astype(TEXT)
 
-    def sub_note(row: int) -> str | None:
-        return note(int(positions[row - 1]) + 1) if note else None
+    def sub_note(row: int, column: str) -> str | None:
+        return note(int(positions[row - 1]) + 1, column) if note else None
 
     try:
         out, inner = validate_associations(sub, source=source, pairs=layout.pairs)
@@ -380,7 +382,7 @@ class EdgeRequest:
         pair = frame["from_object"].astype(object) + _SEP + frame["to_object"].astype(object)
         forward = pair.isin([f"{a}{_SEP}{b}" for a, b in layout.pairs]).to_numpy()
         reverse = pair.isin([f"{b}{_SEP}{a}" for a, b in layout.pairs if a != b]).to_numpy()
-        reverse &= ~forward
+        reverse = reverse & ~forward
         if reverse.any():
             rev = frame.loc[reverse]
             frame.loc[reverse, ["from_object", "from_id", "to_object", "to_id"]] = rev[

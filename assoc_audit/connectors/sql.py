@@ -240,7 +240,9 @@ class SqlConnector:
             raw, _ = self._select(conn, table, list(dict.fromkeys(plan.values())))
         ids = raw["id"].astype(object)
 
-        def note(row: int) -> str | None:
+        def note(row: int, column: str) -> str | None:
+            if column == "id":  # the message shows the id itself
+                return None
             value = ids.iloc[row - 1] if 0 < row <= len(ids) else None
             return None if value is None or pd.isna(value) else f"id {str(value)!r}"
 
@@ -388,7 +390,7 @@ class SqlConnector:
                 with self._connect(write=True) as conn:
                     _, raw, keys = self._batch_links(conn, table, request, rows)
                     write, _ = request.decide(keys, create=create)
-                    write &= mask
+                    write = write & mask
                     if create and write.any():
                         self._insert(conn, table, request.app_rows(write))
                     elif write.any():

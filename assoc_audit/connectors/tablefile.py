@@ -140,7 +140,7 @@ class TableFile:
             with open(self.path, encoding="utf-8-sig", newline="") as fh:
                 header = next(csv.reader(fh, strict=True), None)
         except UnicodeDecodeError:
-            raise self._fail("not UTF-8 text", line=1) from None
+            raise self._utf8_problem() from None
         except csv.Error as exc:
             raise self._fail(str(exc), line=1) from None
         except OSError as exc:
@@ -183,14 +183,7 @@ class TableFile:
     def _csv_problem(self, text: str) -> DataError:
         """A parse error from Arrow, located with Python's csv module (error path only)."""
         if "invalid UTF8" in text:
-            data = self.path.read_bytes()
-            start = len(_BOM) if data.startswith(_BOM) else 0
-            try:
-                data[start:].decode("utf-8")
-            except UnicodeDecodeError as exc:
-                line = data[: start + exc.start].count(b"\n") + 1
-                return self._fail("not UTF-8 text", line=line)
-            return self._fail("not UTF-8 text")
+            return self._utf8_problem()
         if "Empty CSV" in text:
             return self._fail("empty file (no header line)")
         match = re.search(r"Expected (\d+) columns, got (\d+)", text)
@@ -198,6 +191,17 @@ class TableFile:
             ragged = self._first_ragged_line(int(match[1]))
             return self._fail(f"expected {match[1]} fields, got {match[2]}", line=ragged)
         return self._fail(text.splitlines()[0] if text else "parse error")
+
+    def _utf8_problem(self) -> DataError:
+        """The line of the first byte that is not UTF-8 (error path only)."""
+        data = self.path.read_bytes()
+        start = len(_BOM) if data.startswith(_BOM) else 0
+        try:
+            data[start:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: start + exc.start].count(b"\n") + 1
+            return self._fail("not UTF-8 text", line=line)
+        return self._fail("not UTF-8 text")
 
     def _first_ragged_line(self, width: int) -> int | None:
         with open(self.path, encoding="utf-8-sig", newline="") as fh:
@@ -222,7 +226,7 @@ class TableFile:
                 start = reader.line_num + 1
         return None
 
-    def note(self, row: int) -> str | None:
+    def note(self, row: int, column: str = "") -> str | None:
         """A note for messages about data row ``row``: its CSV line."""
         line = self.line_of(row)
         return f"line {line}" if line is not None else None
