@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import DataError
 from ..tables import (
@@ -43,6 +45,8 @@ __all__ = [
     "canonical_associations",
     "canonical_records",
     "combine_stats",
+    "isin_text",
+    "map_text",
     "new_record_ids",
     "next_ids",
     "record_rows",
@@ -221,7 +225,7 @@ def _check_app_names(values: pd.Series, *, source: str, column: str, note: RowNo
     if nulls.any():
         pos, problem = int(np.flatnonzero(nulls)[0]), "empty object name"
     else:
-        uniques = pd.Series(pd.unique(values.to_numpy(dtype=object)), dtype=object)
+        uniques = pd.Series(values.unique(), dtype=object)
         bad = uniques[
             (uniques.str.strip() != uniques)
             | uniques.str.contains(_CONTROL)
@@ -241,6 +245,23 @@ def _check_app_names(values: pd.Series, *, source: str, column: str, note: RowNo
         raise DataError(
             f"{source}: {where}, column {column!r}: {problem}", file=source, row=row, field=column
         )
+
+
+def map_text(values: pd.Series, mapping: Mapping[str, str]) -> pd.Series:
+    """Text values replaced through ``mapping`` (others null), via Arrow dictionary encoding.
+
+    Object names repeat a lot; mapping the few distinct values and decoding is
+    much faster than a per-row lookup.
+    """
+    encoded = pc.dictionary_encode(_arrow(values))
+    mapped = pa.array(
+        [mapping.get(v) if v is not None else None for v in encoded.dictionary.to_pylist()],
+        type=pa.large_string(),
+    )
+    decoded = pa.DictionaryArray.from_arrays(encoded.indices, mapped).cast(pa.large_string())
+    out = _series(decoded, values.index)
+    out.name = values.name
+    return out
 
 
 def _text(
@@ -287,23 +308,22 @@ def canonical_associations(
             raise DataError(
                 f"{source}: {where}, column {col!r}: empty id", file=source, row=row, field=col
             )
-    hub_from = names["from_object"].map(layout.hub_of)
-    hub_to = names["to_object"].map(layout.hub_of)
-    known = (hub_from.notna() & hub_to.notna()).to_numpy()
+    sub = pd.DataFrame(
+        {
+            "from_object": map_text(names["from_object"], layout.hub_of),
+            "from_id": ids["from_id"],
+            "to_object": map_text(names["to_object"], layout.hub_of),
+            "to_id": ids["to_id"],
+            "label": _text(raw, "label", ids=False, source=source, note=note),
+        }
+    )
+    known = (sub["from_object"].notna() & sub["to_object"].notna()).to_numpy()
     skipped: dict[str, int] = {}
+    positions = np.flatnonzero(known)
     if not known.all():
         other = names["from_object"][~known] + "→" + names["to_object"][~known]
         skipped = {str(k): int(v) for k, v in other.value_counts().items()}
-    positions = np.flatnonzero(known)
-    sub = pd.DataFrame(
-        {
-            "from_object": hub_from.to_numpy()[positions],
-            "from_id": ids["from_id"].to_numpy()[positions],
-            "to_object": hub_to.to_numpy()[positions],
-            "to_id": ids["to_id"].to_numpy()[positions],
-            "label": _text(raw, "label", ids=False, source=source, note=note).to_numpy()[positions],
-        }
-    ).astype(TEXT)
+        sub = sub.loc[known].reset_index(drop=True)
 
     def sub_note(row: int, column: str) -> str | None:
         return note(int(positions[row - 1]) + 1, column) if note else None
@@ -329,12 +349,37 @@ def canonical_associations(
 # Writing
 
 
+def _arrow(values: pd.Series) -> pa.Array:
+    array = pa.array(values.astype(TEXT), type=pa.large_string())
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def _series(array: pa.Array, index: pd.Index) -> pd.Series:
+    out: pd.Series = pa.table([array], names=["v"]).to_pandas(types_mapper=lambda t: TEXT)["v"]
+    return out.set_axis(index)
+
+
+def isin_text(values: pd.Series, among: pd.Series | Sequence[str]) -> np.ndarray:
+    """For each value, whether it is one of ``among`` (nulls never are), computed in Arrow."""
+    pool = among if isinstance(among, pd.Series) else pd.Series(list(among), dtype=TEXT)
+    found = pc.is_in(_arrow(values), value_set=_arrow(pool).drop_null())
+    mask: np.ndarray = pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+    return mask
+
+
+def _join(*columns: pd.Series, empty_nulls: bool) -> pa.Array:
+    """Columns joined row by row with a separator (null in, null out unless ``empty_nulls``)."""
+    arrays = [_arrow(c) for c in columns]
+    if empty_nulls:
+        arrays = [pc.fill_null(a, "") for a in arrays]
+    return pc.binary_join_element_wise(*arrays, pa.scalar(_SEP, pa.large_string()))
+
+
 def _keys(
     f: pd.Series, fid: pd.Series, t: pd.Series, tid: pd.Series, label: pd.Series
 ) -> pd.Series:
-    text = [s.astype(object).where(s.notna(), "") for s in (f, fid, t, tid, label)]
-    out: pd.Series = text[0] + _SEP + text[1] + _SEP + text[2] + _SEP + text[3] + _SEP + text[4]
-    return out.astype(object)
+    """One text key per edge (an unlabeled edge's label part is empty)."""
+    return _series(_join(f, fid, t, tid, label, empty_nulls=True), f.index)
 
 
 def stored_edge_keys(raw: pd.DataFrame, layout: AppLayout) -> pd.Series:
@@ -343,20 +388,23 @@ def stored_edge_keys(raw: pd.DataFrame, layout: AppLayout) -> pd.Series:
     Lenient on purpose (writes must not fail on rows they do not touch): ids
     are compared as text, numeric ids as whole-number text.
     """
-    f = to_text(raw["from_object"], source="", column="", whole_numbers=False).map(layout.hub_of)
-    t = to_text(raw["to_object"], source="", column="", whole_numbers=False).map(layout.hub_of)
-    fid = to_text(raw["from_id"], source="", column="", whole_numbers=False)
-    tid = to_text(raw["to_id"], source="", column="", whole_numbers=False)
-    label = to_text(raw["label"], source="", column="", whole_numbers=False)
-    pair = (f.astype(object) + _SEP + t.astype(object)).astype(object)
-    forward_set = [f"{a}{_SEP}{b}" for a, b in layout.pairs]
-    reverse_set = [f"{b}{_SEP}{a}" for a, b in layout.pairs if a != b]
-    forward = pair.isin(forward_set).to_numpy()
-    reverse = pair.isin(reverse_set).to_numpy() & ~forward
-    keys = pd.Series(None, index=raw.index, dtype=object)
-    keys[forward] = _keys(f, fid, t, tid, label)[forward]
-    keys[reverse] = _keys(t, tid, f, fid, label)[reverse]
-    return keys
+
+    def text(col: str) -> pd.Series:
+        return to_text(raw[col], source="", column=col, whole_numbers=False)
+
+    f = map_text(text("from_object"), layout.hub_of)
+    t = map_text(text("to_object"), layout.hub_of)
+    fid, tid, label = text("from_id"), text("to_id"), text("label")
+    pair = _join(f, t, empty_nulls=False)
+    forward_set = pa.array([f"{a}{_SEP}{b}" for a, b in layout.pairs], pa.large_string())
+    reverse_set = pa.array([f"{b}{_SEP}{a}" for a, b in layout.pairs if a != b], pa.large_string())
+    forward = pc.fill_null(pc.is_in(pair, value_set=forward_set), False)
+    reverse = pc.fill_null(pc.is_in(pair, value_set=reverse_set), False)
+    ahead = _join(f, fid, t, tid, label, empty_nulls=True)
+    back = _join(t, tid, f, fid, label, empty_nulls=True)
+    none = pa.nulls(len(raw), pa.large_string())
+    keys = pc.if_else(forward, ahead, pc.if_else(reverse, back, none))
+    return _series(keys, raw.index)
 
 
 @dataclass(frozen=True, eq=False)
@@ -423,7 +471,7 @@ class EdgeRequest:
 
         ``stored`` holds the keys of what the side holds now.
         """
-        present = self.keys.isin(stored.dropna().unique()).to_numpy()
+        present = isin_text(self.keys, stored)
         write = self.writable & (~present if create else present)
         status = np.where(write, "ok", "already").astype(object)
         status[self.error.notna().to_numpy()] = "failed"

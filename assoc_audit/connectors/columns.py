@@ -11,8 +11,10 @@ an error there).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -50,11 +52,11 @@ def arrow_to_frame(table: pa.Table) -> pd.DataFrame:
     return frame
 
 
-def _series(values: Sequence[Any]) -> pd.Series:
+def _series(values: np.ndarray) -> pd.Series:
     try:
         array = pa.array(values, from_pandas=False)
     except _ARROW_ERRORS:  # mixed types (e.g. SQLite text and integers in one column)
-        return pd.Series(list(values), dtype=object)
+        return pd.Series(values, dtype=object)
     col = _column(array)
     series: pd.Series = pa.table([col], names=["c"]).to_pandas(types_mapper=_mapper)["c"]
     return series
@@ -62,7 +64,9 @@ def _series(values: Sequence[Any]) -> pd.Series:
 
 def rows_to_frame(rows: Sequence[Sequence[Any]], names: Sequence[str]) -> pd.DataFrame:
     """Result rows (tuples of Python values) as a DataFrame, typed per column like Arrow."""
-    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-    return pd.DataFrame(
-        {name: _series(col) for name, col in zip(names, columns, strict=True)}, copy=False
-    )
+    n = len(rows)
+    columns = {
+        name: _series(np.fromiter(map(itemgetter(i), rows), dtype=object, count=n))
+        for i, name in enumerate(names)
+    }
+    return pd.DataFrame(columns, copy=False)

@@ -36,6 +36,7 @@ from .app import (
     canonical_associations,
     canonical_records,
     combine_stats,
+    isin_text,
     new_record_ids,
     record_rows,
     stored_edge_keys,
@@ -150,7 +151,7 @@ class FilesConnector:
         links, _, _ = self._read_links()
         keep = (links["from_object"] == pair[0]) & (links["to_object"] == pair[1])
         if from_ids is not None:
-            keep &= links["from_id"].isin([str(i) for i in from_ids])
+            keep &= isin_text(links["from_id"], [str(i) for i in from_ids])
         return links.loc[keep.to_numpy()].reset_index(drop=True)
 
     def read_side(self) -> SideTables:
@@ -206,7 +207,7 @@ class FilesConnector:
                 if create:
                     tf.rewrite(tf.appended(content, request.app_rows(write)))
                 else:
-                    drop = keys.isin(request.keys[write].unique()).to_numpy()
+                    drop = isin_text(keys, request.keys[write])
                     tf.rewrite(_without(content, drop))
             except (DataError, OSError) as exc:
                 status[write] = "failed"
@@ -230,7 +231,7 @@ class FilesConnector:
             raise DataError(f"{tf.source}: missing column 'id'", file=tf.source, field="id")
         existing = to_text(current["id"], source=tf.source, column="id", whole_numbers=False)
         ids = new_record_ids(records, existing, source="records")
-        clash = ids[ids.isin(existing.dropna().unique()).to_numpy()]
+        clash = ids[isin_text(ids, existing)]
         if len(clash):
             raise DataError(
                 f"{tf.source}: record id {clash.iloc[0]!r} already exists",
@@ -252,22 +253,22 @@ class FilesConnector:
         stored_ids = to_text(
             self._column(content, "id"), source=tf.source, column="id", whole_numbers=False
         )
-        present = wanted.isin(stored_ids.dropna().unique()).to_numpy()
+        present = isin_text(wanted, stored_ids)
         first = ~wanted.duplicated().to_numpy()
         status = np.where(present & first, "ok", "already").astype(object)
         if present.any():
             links_file = self._associations_file()
             links = links_file.read_all()
             stored = self._stored(links)
-            gone = wanted[present].unique()
+            gone = wanted[present]
             touch = np.zeros(len(stored), dtype=bool)
             for end in ("from", "to"):
                 names = to_text(stored[f"{end}_object"], source="", column="", whole_numbers=False)
                 end_ids = to_text(stored[f"{end}_id"], source="", column="", whole_numbers=False)
-                touch |= (names.eq(app_obj) & end_ids.isin(gone)).fillna(False).to_numpy()
+                touch |= names.eq(app_obj).fillna(False).to_numpy() & isin_text(end_ids, gone)
             if touch.any():
                 links_file.rewrite(_without(links, touch))
-            tf.rewrite(_without(content, stored_ids.isin(gone).fillna(False).to_numpy()))
+            tf.rewrite(_without(content, isin_text(stored_ids, gone)))
         keys = pd.DataFrame({"object": [obj] * len(wanted), "record_id": wanted.to_numpy()})
         return WriteResult("delete_records", outcome_frame(keys, status, [None] * len(wanted)))
 

@@ -42,6 +42,7 @@ from .app import (
     canonical_associations,
     canonical_records,
     combine_stats,
+    isin_text,
     new_record_ids,
     record_rows,
     stored_edge_keys,
@@ -303,7 +304,7 @@ class SqlConnector:
         links, _ = self._read_links(self._pair_filter(self._links_table(), pair, ids))
         keep = (links["from_object"] == pair[0]) & (links["to_object"] == pair[1])
         if ids is not None:
-            keep &= links["from_id"].isin(ids)
+            keep &= isin_text(links["from_id"], ids)
         return links.loc[keep.to_numpy()].reset_index(drop=True)
 
     def read_side(self) -> SideTables:
@@ -394,10 +395,10 @@ class SqlConnector:
                     if create and write.any():
                         self._insert(conn, table, request.app_rows(write))
                     elif write.any():
-                        drop = keys.isin(request.keys[write].unique()).to_numpy()
+                        drop = isin_text(keys, request.keys[write])
                         self._delete(conn, table, raw, drop)
                     _, _, after = self._batch_links(conn, table, request, rows)
-                    now = request.keys.isin(after.dropna().unique()).to_numpy()
+                    now = isin_text(request.keys, after)
                     done = now if create else ~now
                     status[write & done] = "ok"
                     stuck = write & ~done
@@ -444,7 +445,7 @@ class SqlConnector:
             current, _ = self._select(conn, table, ["id"])
             existing = to_text(current["id"], source="", column="id", whole_numbers=False)
             ids = new_record_ids(records, existing, source="records")
-            clash = ids[ids.isin(existing.dropna().unique()).to_numpy()]
+            clash = ids[isin_text(ids, existing)]
             if len(clash):
                 raise DataError(
                     f"{self._source(table.fullname)}: record id {clash.iloc[0]!r} already exists",
@@ -485,7 +486,7 @@ class SqlConnector:
                     typed = _typed_ids(table.c.id, chunk)
                     found, _ = self._select(conn, table, ["id"], table.c.id.in_(typed))
                     there = to_text(found["id"], source="", column="id", whole_numbers=False)
-                    present |= wanted.isin(there.dropna().unique()).to_numpy()
+                    present |= isin_text(wanted, there)
                     ends = [
                         sa.and_(
                             links.c[f"{e}_object"] == app_obj,
