@@ -43,7 +43,7 @@ def test_edge_table_from_edges_and_frames():
     assert pd.isna(out["label"].iloc[0]) and "extra" not in out
     with pytest.raises(DataError, match="edges: missing column 'label'"):
         edge_table(frame.drop(columns="label"))
-    with pytest.raises(DataError, match="row 1, column 'to_id': 8.5 is not a whole number"):
+    with pytest.raises(DataError, match=r"row 1, column .to_id.: 8\.5 is not a whole number"):
         edge_table(frame.assign(to_id=[8.5]))
 
 
