@@ -4,8 +4,8 @@ The app stores one table per app object (``id``, identifier columns, an
 optional display-name column, optional ``updated_at``) and one associations
 table (``from_object, from_id, to_object, to_id, label`` in *app* object
 names). This module turns those raw tables into the canonical tables
-(HubSpot object names, text ids) through :mod:`assoc_audit.tables`, and plans
-edge writes against what is stored, all on whole columns.
+(HubSpot object names, text ids) through :mod:`assoc_audit.tables`, on whole
+columns; :mod:`.writeplan` plans writes against what is stored.
 
 Error messages name the source's own column names (``id``, ``full_name``), not
 the canonical ones, and a per-source note for each row (a CSV line, a SQL id).
@@ -20,8 +20,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..errors import DataError
 from ..tables import (
@@ -32,7 +30,7 @@ from ..tables import (
     validate_associations,
     validate_records,
 )
-from .base import edge_table
+from .columns import map_text
 
 if TYPE_CHECKING:
     from ..config import IntegrationConfig
@@ -40,25 +38,17 @@ if TYPE_CHECKING:
 __all__ = [
     "RESERVED_COLUMNS",
     "AppLayout",
-    "EdgeRequest",
     "RowNote",
     "canonical_associations",
     "canonical_records",
     "combine_stats",
-    "isin_text",
-    "map_text",
-    "new_record_ids",
-    "next_ids",
-    "record_rows",
     "relabel_error",
-    "stored_edge_keys",
 ]
 
 #: Column names of the canonical records table that an identifier column may not use.
 RESERVED_COLUMNS = ("object", "record_id", "display_name", "updated_at")
 #: A note for messages about a 1-based data row and a source column (``line 12``), or None.
 RowNote = Callable[[int, str], str | None]
-_SEP = "\x1f"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -247,23 +237,6 @@ def _check_app_names(values: pd.Series, *, source: str, column: str, note: RowNo
         )
 
 
-def map_text(values: pd.Series, mapping: Mapping[str, str]) -> pd.Series:
-    """Text values replaced through ``mapping`` (others null), via Arrow dictionary encoding.
-
-    Object names repeat a lot; mapping the few distinct values and decoding is
-    much faster than a per-row lookup.
-    """
-    encoded = pc.dictionary_encode(_arrow(values))
-    mapped = pa.array(
-        [mapping.get(v) if v is not None else None for v in encoded.dictionary.to_pylist()],
-        type=pa.large_string(),
-    )
-    decoded = pa.DictionaryArray.from_arrays(encoded.indices, mapped).cast(pa.large_string())
-    out = _series(decoded, values.index)
-    out.name = values.name
-    return out
-
-
 def _text(
     raw: pd.DataFrame, col: str, *, ids: bool, source: str, note: RowNote | None
 ) -> pd.Series:
@@ -343,192 +316,3 @@ def canonical_associations(
         merged=inner.merged,
     )
     return out, stats
-
-
-# ---------------------------------------------------------------------------
-# Writing
-
-
-def _arrow(values: pd.Series) -> pa.Array:
-    array = pa.array(values.astype(TEXT), type=pa.large_string())
-    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
-
-
-def _series(array: pa.Array, index: pd.Index) -> pd.Series:
-    out: pd.Series = pa.table([array], names=["v"]).to_pandas(types_mapper=lambda t: TEXT)["v"]
-    return out.set_axis(index)
-
-
-def isin_text(values: pd.Series, among: pd.Series | Sequence[str]) -> np.ndarray:
-    """For each value, whether it is one of ``among`` (nulls never are), computed in Arrow."""
-    pool = among if isinstance(among, pd.Series) else pd.Series(list(among), dtype=TEXT)
-    found = pc.is_in(_arrow(values), value_set=_arrow(pool).drop_null())
-    mask: np.ndarray = pc.fill_null(found, False).to_numpy(zero_copy_only=False)
-    return mask
-
-
-def _join(*columns: pd.Series, empty_nulls: bool) -> pa.Array:
-    """Columns joined row by row with a separator (null in, null out unless ``empty_nulls``)."""
-    arrays = [_arrow(c) for c in columns]
-    if empty_nulls:
-        arrays = [pc.fill_null(a, "") for a in arrays]
-    return pc.binary_join_element_wise(*arrays, pa.scalar(_SEP, pa.large_string()))
-
-
-def _keys(
-    f: pd.Series, fid: pd.Series, t: pd.Series, tid: pd.Series, label: pd.Series
-) -> pd.Series:
-    """One text key per edge (an unlabeled edge's label part is empty)."""
-    return _series(_join(f, fid, t, tid, label, empty_nulls=True), f.index)
-
-
-def stored_edge_keys(raw: pd.DataFrame, layout: AppLayout) -> pd.Series:
-    """A key per stored row in the audited pair's direction; null for rows of other pairs.
-
-    Lenient on purpose (writes must not fail on rows they do not touch): ids
-    are compared as text, numeric ids as whole-number text.
-    """
-
-    def text(col: str) -> pd.Series:
-        return to_text(raw[col], source="", column=col, whole_numbers=False)
-
-    f = map_text(text("from_object"), layout.hub_of)
-    t = map_text(text("to_object"), layout.hub_of)
-    fid, tid, label = text("from_id"), text("to_id"), text("label")
-    pair = _join(f, t, empty_nulls=False)
-    forward_set = pa.array([f"{a}{_SEP}{b}" for a, b in layout.pairs], pa.large_string())
-    reverse_set = pa.array([f"{b}{_SEP}{a}" for a, b in layout.pairs if a != b], pa.large_string())
-    forward = pc.fill_null(pc.is_in(pair, value_set=forward_set), False)
-    reverse = pc.fill_null(pc.is_in(pair, value_set=reverse_set), False)
-    ahead = _join(f, fid, t, tid, label, empty_nulls=True)
-    back = _join(t, tid, f, fid, label, empty_nulls=True)
-    none = pa.nulls(len(raw), pa.large_string())
-    keys = pc.if_else(forward, ahead, pc.if_else(reverse, back, none))
-    return _series(keys, raw.index)
-
-
-@dataclass(frozen=True, eq=False)
-class EdgeRequest:
-    """Edges asked for in a write, put in their audited pair's direction.
-
-    ``edges`` holds the canonical edges (HubSpot names) in input order;
-    ``app_from``/``app_to`` the app's object names; ``keys`` a comparable key
-    per row; ``error`` a message for rows that cannot be written (null
-    otherwise); ``first`` marks the first row of each distinct edge.
-    """
-
-    edges: pd.DataFrame
-    app_from: pd.Series
-    app_to: pd.Series
-    keys: pd.Series
-    error: pd.Series
-    first: np.ndarray
-
-    @classmethod
-    def build(cls, edges: pd.DataFrame, layout: AppLayout) -> EdgeRequest:
-        frame = edge_table(edges)
-        pair = frame["from_object"].astype(object) + _SEP + frame["to_object"].astype(object)
-        forward = pair.isin([f"{a}{_SEP}{b}" for a, b in layout.pairs]).to_numpy()
-        reverse = pair.isin([f"{b}{_SEP}{a}" for a, b in layout.pairs if a != b]).to_numpy()
-        reverse = reverse & ~forward
-        if reverse.any():
-            rev = frame.loc[reverse]
-            frame.loc[reverse, ["from_object", "from_id", "to_object", "to_id"]] = rev[
-                ["to_object", "to_id", "from_object", "from_id"]
-            ].to_numpy()
-        error = pd.Series(None, index=frame.index, dtype=object)
-        bad_pair = ~(forward | reverse)
-        if bad_pair.any():
-            error[bad_pair] = (
-                "pair "
-                + frame["from_object"][bad_pair].astype(object)
-                + "→"
-                + frame["to_object"][bad_pair].astype(object)
-                + " is not audited by this config"
-            )
-        for col in ("from_id", "to_id"):
-            empty = frame[col].isna().to_numpy() & error.isna().to_numpy()
-            error[empty] = f"empty {col}"
-        keys = _keys(*(frame[c] for c in ASSOCIATION_COLUMNS))
-        first = ~keys.duplicated().to_numpy()
-        return cls(
-            edges=frame,
-            app_from=frame["from_object"].map(layout.app_of).astype(TEXT),
-            app_to=frame["to_object"].map(layout.app_of).astype(TEXT),
-            keys=keys,
-            error=error,
-            first=first,
-        )
-
-    @property
-    def writable(self) -> np.ndarray:
-        """Rows to consider for writing: no error, first of their edge."""
-        mask: np.ndarray = self.error.isna().to_numpy() & self.first
-        return mask
-
-    def decide(self, stored: pd.Series, *, create: bool) -> tuple[np.ndarray, np.ndarray]:
-        """``(write, status)``: rows to write, and each row's status if the writes succeed.
-
-        ``stored`` holds the keys of what the side holds now.
-        """
-        present = isin_text(self.keys, stored)
-        write = self.writable & (~present if create else present)
-        status = np.where(write, "ok", "already").astype(object)
-        status[self.error.notna().to_numpy()] = "failed"
-        return write, status
-
-    def app_rows(self, mask: np.ndarray) -> pd.DataFrame:
-        """The selected edges as app rows (app object names, text ids, label or null)."""
-        sel = self.edges.loc[mask]
-        return pd.DataFrame(
-            {
-                "from_object": self.app_from[mask].to_numpy(),
-                "from_id": sel["from_id"].to_numpy(),
-                "to_object": self.app_to[mask].to_numpy(),
-                "to_id": sel["to_id"].to_numpy(),
-                "label": sel["label"].to_numpy(),
-            }
-        ).astype(TEXT)
-
-
-def next_ids(existing: pd.Series, count: int) -> list[str]:
-    """``count`` new ids after the largest whole-number id in ``existing`` (1 when none)."""
-    text = existing.dropna().astype(str)
-    numeric = text[text.str.fullmatch(r"[0-9]{1,18}")]
-    start = int(numeric.astype("int64").max()) + 1 if len(numeric) else 1
-    return [str(start + i) for i in range(count)]
-
-
-def new_record_ids(records: pd.DataFrame, existing: pd.Series, *, source: str) -> pd.Series:
-    """Ids for new records: the ``id`` column where given, else next whole numbers."""
-    n = len(records)
-    given = (
-        to_text(records["id"], source=source, column="id").reset_index(drop=True)
-        if "id" in records.columns
-        else pd.Series([pd.NA] * n, dtype=TEXT)
-    )
-    missing = given.isna().to_numpy()
-    if missing.any():
-        fresh = next_ids(pd.concat([existing, given]), int(missing.sum()))
-        given = given.astype(object)
-        given[missing] = fresh
-        given = given.astype(TEXT)
-    dup = given.duplicated(keep=False).to_numpy()
-    if dup.any():
-        raise DataError(
-            f"{source}: id {given[dup].iloc[0]!r} is given twice", file=source, field="id"
-        )
-    return given
-
-
-def record_rows(records: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
-    """New records as text columns (numbers as whole-number text) with their ``id``."""
-    rows = pd.DataFrame(
-        {
-            str(c): to_text(records[c], source="records", column=str(c), whole_numbers=False)
-            for c in records.columns
-            if c != "id"
-        }
-    )
-    rows["id"] = ids.to_numpy()
-    return rows.astype(TEXT)

@@ -10,7 +10,7 @@ an error there).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -21,7 +21,14 @@ import pyarrow.compute as pc
 
 from ..tables import TEXT
 
-__all__ = ["arrow_to_frame", "rows_to_frame"]
+__all__ = [
+    "arrow_text",
+    "arrow_to_frame",
+    "isin_text",
+    "map_text",
+    "rows_to_frame",
+    "text_series",
+]
 
 _ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError)
 
@@ -70,3 +77,44 @@ def rows_to_frame(rows: Sequence[Sequence[Any]], names: Sequence[str]) -> pd.Dat
         for i, name in enumerate(names)
     }
     return pd.DataFrame(columns, copy=False)
+
+
+# ---------------------------------------------------------------------------
+# Text columns through Arrow (fast paths for the few operations connectors need)
+
+
+def arrow_text(values: pd.Series) -> pa.Array:
+    """A text column as one contiguous Arrow ``large_string`` array."""
+    array = pa.array(values.astype(TEXT), type=pa.large_string())
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def text_series(array: pa.Array, index: pd.Index) -> pd.Series:
+    """An Arrow text array as a ``TEXT`` Series with ``index``."""
+    out: pd.Series = pa.table([array], names=["v"]).to_pandas(types_mapper=lambda t: TEXT)["v"]
+    return out.set_axis(index)
+
+
+def isin_text(values: pd.Series, among: pd.Series | Sequence[str]) -> np.ndarray:
+    """For each value, whether it is one of ``among`` (nulls never are), computed in Arrow."""
+    pool = among if isinstance(among, pd.Series) else pd.Series(list(among), dtype=TEXT)
+    found = pc.is_in(arrow_text(values), value_set=arrow_text(pool).drop_null())
+    mask: np.ndarray = pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+    return mask
+
+
+def map_text(values: pd.Series, mapping: Mapping[str, str]) -> pd.Series:
+    """Text values replaced through ``mapping`` (others null), via Arrow dictionary encoding.
+
+    Object names repeat a lot; mapping the few distinct values and decoding is
+    much faster than a per-row lookup.
+    """
+    encoded = pc.dictionary_encode(arrow_text(values))
+    mapped = pa.array(
+        [mapping.get(v) if v is not None else None for v in encoded.dictionary.to_pylist()],
+        type=pa.large_string(),
+    )
+    decoded = pa.DictionaryArray.from_arrays(encoded.indices, mapped).cast(pa.large_string())
+    out = text_series(decoded, values.index)
+    out.name = values.name
+    return out

@@ -32,18 +32,14 @@ from ..errors import ConnectorError, DataError
 from ..tables import ASSOCIATION_COLUMNS, TEXT, TableStats, to_text
 from .app import (
     AppLayout,
-    EdgeRequest,
     canonical_associations,
     canonical_records,
     combine_stats,
-    isin_text,
-    new_record_ids,
-    record_rows,
-    stored_edge_keys,
 )
 from .base import ApiUsage, WriteResult, assemble_records, outcome_frame
-from .columns import arrow_to_frame
+from .columns import arrow_to_frame, isin_text
 from .tablefile import TableFile, locate
+from .writeplan import EdgeRequest, new_record_ids, record_rows, stored_edge_keys
 
 if TYPE_CHECKING:
     from ..config import IntegrationConfig

@@ -38,17 +38,13 @@ from ..secrets import redact_text, register_secret
 from ..tables import ASSOCIATION_COLUMNS, TEXT, TableStats, to_text
 from .app import (
     AppLayout,
-    EdgeRequest,
     canonical_associations,
     canonical_records,
     combine_stats,
-    isin_text,
-    new_record_ids,
-    record_rows,
-    stored_edge_keys,
 )
 from .base import ApiUsage, WriteResult, assemble_records, outcome_frame
-from .columns import rows_to_frame
+from .columns import isin_text, rows_to_frame
+from .writeplan import EdgeRequest, new_record_ids, record_rows, stored_edge_keys
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
