@@ -167,3 +167,25 @@ def test_parquet_rewrite_keeps_schema(make_config, tmp_path):
     with pytest.raises(DataError, match="cannot store \\['x1'\\] in column 'id' of type int64"):
         connector.create_records("deals", pd.DataFrame({"id": ["x1"]}))
     assert pq.read_table(path).num_rows == 3
+
+
+def test_read_side_by_parts_matches_read_side(make_config, tmp_path):
+    from assoc_audit.connectors.base import read_side_by_parts
+
+    write_folder(tmp_path / "app", TABLES)
+    config = make_config({"kind": "files", "path": "app", "display_name": {"persons": "full_name"}})
+    connector = connector_for(config, "app")
+    whole = connector.read_side()
+    parts = read_side_by_parts(connector, config, meta={"read_at": "now"})
+    assert parts.side == "app" and parts.meta["kind"] == "files" and parts.meta["read_at"] == "now"
+    key = ["object", "record_id"]
+    pd.testing.assert_frame_equal(
+        parts.records.sort_values(key, ignore_index=True),
+        whole.records.sort_values(key, ignore_index=True),
+    )
+    cols = list(whole.associations.columns)
+    pd.testing.assert_frame_equal(
+        parts.associations.sort_values(cols, ignore_index=True),
+        whole.associations.sort_values(cols, ignore_index=True),
+    )
+    assert parts.association_stats.rows_kept == len(whole.associations)
