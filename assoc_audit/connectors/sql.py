@@ -210,13 +210,32 @@ class SqlConnector:
         stmt = sa.select(*(table.c[c] for c in columns))
         if where is not None:
             stmt = stmt.where(where)
+        errors: tuple[type[BaseException], ...] = (sa_exc.SQLAlchemyError, *self._dbapi_errors)
         try:
-            rows = list(conn.execute(stmt).all())
-        except sa_exc.SQLAlchemyError as exc:
+            if where is None:  # whole tables: plain DB-API rows, without SQLAlchemy's Row objects
+                rows = self._fetch_all(conn, str(stmt.compile(dialect=conn.dialect)))
+            else:
+                rows = list(conn.execute(stmt).all())
+        except errors as exc:
             raise ConnectorError(
                 f"{self._source(table.fullname)}: {_error_text(exc)}", file=self._shown
             ) from None
         return rows_to_frame(rows, columns), rows
+
+    @property
+    def _dbapi_errors(self) -> tuple[type[Exception], ...]:
+        dbapi = getattr(self._engine.dialect, "dbapi", None)
+        error = getattr(dbapi, "Error", None)
+        return (error,) if isinstance(error, type) and issubclass(error, Exception) else ()
+
+    @staticmethod
+    def _fetch_all(conn: Connection, sql: str) -> list[Any]:
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(sql)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
 
     # -- reading -----------------------------------------------------------
     def _identifiers(self, obj: str, columns: Sequence[str] | None) -> tuple[str, ...]:
