@@ -24,7 +24,6 @@ Both run in one write transaction: a problem leaves the portal unchanged.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from itertools import repeat
 
 import numpy as np
@@ -88,11 +87,6 @@ def _iso_column(values: pd.Series, source: str, column: str) -> np.ndarray:
     return result
 
 
-def _chunks(rows: np.ndarray) -> Iterator[list[list[int]]]:
-    for start in range(0, len(rows), _CHUNK):
-        yield rows[start : start + _CHUNK].tolist()
-
-
 def load_records(
     store: Store,
     registry: Registry,
@@ -143,7 +137,7 @@ def load_records(
     else:
         props_json = ["{}"] * n
     unique = [p for p in prop_cols if (known.get(p) is not None and known[p].has_unique_value)]
-    with store.write() as conn:
+    with store.write() as conn, store.bulk(conn):
         for name in prop_cols:
             if name not in known:
                 registry.save_property(
@@ -232,7 +226,7 @@ def load_associations(
     to_ids = _ids(df["to_id"], source, "to_id")
     label = df["label"].astype(object).where(df["label"].notna(), None)
     before = _count(store, portal)
-    with store.write() as conn:
+    with store.write() as conn, store.bulk(conn):
         parts: list[np.ndarray] = []
         owners: list[np.ndarray] = []
         existing: dict[int, np.ndarray] = {}
@@ -259,11 +253,12 @@ def load_associations(
             to = np.full(len(rows), t_obj.code, dtype="int64")
             unl_col = np.full(len(rows), unl.type_id, dtype="int64")
             inv_unl = np.full(len(rows), unl.inverse_id, dtype="int64")
+            labelled = types != unl.type_id
             parts += [
                 np.column_stack([fo, f_ids, to, t_ids, types]),
                 np.column_stack([to, t_ids, fo, f_ids, inverse]),
-                np.column_stack([fo, f_ids, to, t_ids, unl_col]),
-                np.column_stack([to, t_ids, fo, f_ids, inv_unl]),
+                np.column_stack([fo, f_ids, to, t_ids, unl_col])[labelled],
+                np.column_stack([to, t_ids, fo, f_ids, inv_unl])[labelled],
             ]
             primary = schema.primary(f_obj.code, t_obj.code)
             if primary is not None:
@@ -276,15 +271,28 @@ def load_associations(
         if owners:
             _move_primaries(conn, registry.schema(portal), portal, np.concatenate(owners), source)
         if parts:
-            rows_all = np.unique(np.concatenate(parts), axis=0)
-            pid = portal.portal_id
-            for chunk in _chunks(rows_all):
+            rows_all = _sorted_unique(np.concatenate(parts))
+            for start in range(0, len(rows_all), _CHUNK):
+                chunk = rows_all[start : start + _CHUNK]
                 conn.executemany(
                     "INSERT OR IGNORE INTO assoc VALUES (?,?,?,?,?,?)",
-                    ([pid, *r] for r in chunk),
+                    zip(repeat(portal.portal_id), *(chunk[:, i].tolist() for i in range(5)), strict=False),
                 )
     registry.invalidate(portal)
     return _count(store, portal) - before
+
+
+def _sorted_unique(rows: np.ndarray) -> np.ndarray:
+    """Rows (from_obj, from_id, to_obj, to_id, type) grouped by from record, in key order.
+
+    Sorting by the packed from-key alone is enough for fast B-tree inserts (a
+    record has few links); duplicates are left to ``INSERT OR IGNORE``.
+    """
+    if not len(rows):
+        return rows
+    if rows[:, 0].max() < 2**12 and rows[:, 1].max() < 2**50:
+        return rows[np.argsort((rows[:, 0] << 50) | rows[:, 1], kind="stable")]
+    return rows[np.lexsort((rows[:, 1], rows[:, 0]))]
 
 
 def _count(store: Store, portal: Portal) -> int:
@@ -293,9 +301,11 @@ def _count(store: Store, portal: Portal) -> int:
 
 
 def _inverse(schema: PortalSchema, types: np.ndarray) -> np.ndarray:
-    uniq, inv = np.unique(types, return_inverse=True)
-    mapped = np.array([schema.assoc_types[int(t)].inverse_id for t in uniq], dtype="int64")
-    return mapped[inv]
+    present = pd.unique(types)
+    lut = np.zeros(int(present.max()) + 1 if len(present) else 1, dtype="int64")
+    for t in present:
+        lut[int(t)] = schema.assoc_types[int(t)].inverse_id
+    return lut[types]
 
 
 def _object(schema: PortalSchema, name: object, source: str) -> ObjectType:
@@ -358,7 +368,7 @@ def _check_exist(
             dtype="int64",
         )
         cache[obj.code] = have
-    bad = ~np.isin(ids, have)
+    bad = ~pd.Series(ids).isin(pd.Index(have)).to_numpy()
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         row = int(rows[pos]) + 1

@@ -118,17 +118,16 @@ def _pick(rng: np.random.Generator, words: tuple[str, ...] | list[str], n: int) 
 
 
 def _unique(base: pd.Series, sep: str) -> pd.Series:
-    """Append -2, -3… (before ``sep``'s right part when given) to repeated values."""
-    counts = base.groupby(base.str.lower()).cumcount().to_numpy()
-    if not (counts > 0).any():
+    """Make repeated values (compared without case) unique: a number before ``sep``'s part."""
+    counts = base.str.lower().groupby(base.str.lower()).cumcount().to_numpy()
+    dup = np.flatnonzero(counts > 0)
+    if not len(dup):
         return base
-    suffix = _text(np.where(counts > 0, (counts + 1).astype(str), "").astype(object))
-    if sep:
-        parts = base.str.split(sep, n=1, regex=False)
-        left = parts.str[0].astype(TEXT)
-        right = parts.str[1].astype(TEXT)
-        return left + suffix + sep + right
-    return base + suffix
+    values = base.to_numpy(dtype=object).copy()
+    for pos in dup:  # a small minority of rows
+        left, _, right = str(values[pos]).partition(sep)
+        values[pos] = f"{left}{counts[pos] + 1}{sep}{right}"
+    return _text(values)
 
 
 def _ids(rng: np.random.Generator, start: int, n: int) -> tuple[np.ndarray, int]:
