@@ -98,8 +98,12 @@ def sdk_pages(sb: Sandbox, seconds: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", type=int, default=1_000_000, help="contacts to seed (default 1M)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--scale", type=int, default=1_000_000, help="contacts to seed (default 1M)"
+    )
     parser.add_argument("--seconds", type=float, default=5.0, help="seconds per throughput run")
     parser.add_argument("--threads", type=int, default=3, help="client threads")
     args = parser.parse_args()
@@ -114,7 +118,9 @@ def main() -> None:
     baseline = canned_baseline(args.seconds, args.threads, page)
     print(f"list pages of 100 records, {args.threads} keep-alive threads, rate limiting off:")
     print(f"  emulator          {emulator:8.0f} pages/s   (target >= 300: {emulator / 300:.1f}x)")
-    print(f"  canned baseline   {baseline:8.0f} pages/s   (emulator / baseline = {emulator / baseline:.2f})")
+    print(
+        f"  canned baseline   {baseline:8.0f} pages/s   (emulator / baseline = {emulator / baseline:.2f})"
+    )
     print(f"  official SDK, 1 thread {sdk:5.0f} pages/s")
 
     started = time.perf_counter()
@@ -129,8 +135,10 @@ def main() -> None:
     total = time.perf_counter() - started
     target = 60.0 * args.scale / 1_000_000
     print(f"seed {args.scale:,} contacts ({json.dumps(counts)}):")
-    print(f"  synthesis {synthesized:6.1f} s, load {total - synthesized:6.1f} s, total {total:6.1f} s "
-          f"(target <= {target:.0f} s: {target / total:.1f}x)")
+    print(
+        f"  synthesis {synthesized:6.1f} s, load {total - synthesized:6.1f} s, total {total:6.1f} s "
+        f"(target <= {target:.0f} s: {target / total:.1f}x)"
+    )
 
 
 if __name__ == "__main__":

@@ -35,7 +35,12 @@ __all__ = ["Outcome", "SandboxApp"]
 log = logging.getLogger("assoc_audit.sandbox")
 
 JSON_TYPE = "application/json;charset=utf-8"
-_REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+_REASONS = {
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
 
 
 @dataclass
@@ -133,10 +138,14 @@ class SandboxApp:
         if route.kind == "control":
             if portal is None and route.handler != "health":
                 return self._error(unauthorized(), correlation, {"X-HubSpot-Auth-Failure": "401"})
-            return self._run(route, params, split.query, portal, body, correlation, {})
+            return self._run(
+                route, params, split.query, portal, body, correlation=correlation, headers={}
+            )
         if portal is None:
             return self._error(unauthorized(), correlation, {"X-HubSpot-Auth-Failure": "401"})
-        return self._api(route, params, split.query, path, portal, body, correlation)
+        return self._api(
+            route, params, split.query, path=path, portal=portal, body=body, correlation=correlation
+        )
 
     def _authenticate(self, headers: Mapping[str, str]) -> Portal | None:
         auth = headers.get("Authorization") or headers.get("authorization") or ""
@@ -150,6 +159,7 @@ class SandboxApp:
         route: Route,
         params: dict[str, str],
         query: str,
+        *,
         path: str,
         portal: Portal,
         body: bytes,
@@ -184,11 +194,17 @@ class SandboxApp:
             delay = fault.delay
         decision = self.limiter.check(pid, route.kind, limits)  # type: ignore[arg-type]
         if not decision.allowed:
-            self.stats.record(pid, route.name, 429, rate_limited=True, fault=fault.kind if fault else None)
-            out = self._outcome(429, decision.body(correlation, limits.group_name), correlation, decision.headers)
+            self.stats.record(
+                pid, route.name, 429, rate_limited=True, fault=fault.kind if fault else None
+            )
+            out = self._outcome(
+                429, decision.body(correlation, limits.group_name), correlation, decision.headers
+            )
             out.delay = delay
             return out
-        out = self._run(route, params, query, portal, body, correlation, decision.headers)
+        out = self._run(
+            route, params, query, portal, body, correlation=correlation, headers=decision.headers
+        )
         out.delay = delay
         out.drop_after = fault is not None and fault.kind == "drop_after"
         self.stats.record(pid, route.name, out.status, fault=fault.kind if fault else None)
@@ -201,6 +217,7 @@ class SandboxApp:
         query: str,
         portal: Portal | None,
         body: bytes,
+        *,
         correlation: str,
         headers: dict[str, str],
     ) -> Outcome:
@@ -220,7 +237,9 @@ class SandboxApp:
                 portal=portal,
                 limits=self._limits,
             )
-            handler: Callable[[Request], Response] = getattr(self._groups[route.group], route.handler)
+            handler: Callable[[Request], Response] = getattr(
+                self._groups[route.group], route.handler
+            )
             resp = handler(req)
         except ApiError as exc:
             return self._error(exc, correlation, headers)
@@ -230,7 +249,9 @@ class SandboxApp:
             return self._error(err, correlation, headers)
         return self._outcome(resp.status, resp.body, correlation, {**headers, **resp.headers})
 
-    def _outcome(self, status: int, body: Any, correlation: str, headers: Mapping[str, str]) -> Outcome:
+    def _outcome(
+        self, status: int, body: Any, correlation: str, headers: Mapping[str, str]
+    ) -> Outcome:
         out_headers = [("X-HubSpot-Correlation-Id", correlation), *headers.items()]
         if status == 204 or body is None:
             return Outcome(status, b"", out_headers)

@@ -8,11 +8,10 @@ fails as a whole before anything is written.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .associations import AssocPage, Associations, LinkSpec, to_record_id
+from .associations import Associations, AssocPage, LinkSpec, Ref, Tx, to_record_id
 from .exceptions import ApiError, BatchItemError, not_found
 from .objecttypes import AssocType, ObjectType
 from .portals import Portal, Registry
@@ -49,6 +48,15 @@ class AssociationBatch:
         self._registry = registry
         self._assoc = assoc
 
+    @staticmethod
+    def _refs(f: ObjectType, f_text: str, t: ObjectType, t_text: str) -> tuple[Ref, Ref]:
+        f_id, t_id = to_record_id(f_text), to_record_id(t_text)
+        if f_id is None:
+            raise not_found(f"{f.upper} {f_text} does not exist")
+        if t_id is None:
+            raise not_found(f"{t.upper} {t_text} does not exist")
+        return Ref(f, f_id), Ref(t, t_id)
+
     def create(
         self,
         portal: Portal,
@@ -59,45 +67,34 @@ class AssociationBatch:
         """Create labelled (or unlabeled) links; per-input errors for refused ones."""
         schema = self._registry.schema(portal)
         resolved = [
-            (f, t, self._assoc.resolve_specs(schema, from_obj, to_obj, specs)) for f, t, specs in items
+            (f, t, self._assoc.resolve_specs(schema, from_obj, to_obj, specs))
+            for f, t, specs in items
         ]
-        done: list[tuple[int, int]] = []
+        done: list[tuple[Ref, Ref]] = []
         errors: list[BatchItemError] = []
-        with self._store.write() as conn:
+        with self._assoc.write_tx(portal) as tx:
             for f_text, t_text, types in resolved:
-                f_id, t_id = to_record_id(f_text), to_record_id(t_text)
                 try:
-                    if f_id is None:
-                        raise not_found(f"{from_obj.upper} {f_text} does not exist")
-                    if t_id is None:
-                        raise not_found(f"{to_obj.upper} {t_text} does not exist")
-                    self._assoc.link(conn, portal, schema, from_obj, f_id, to_obj, t_id, types)
+                    a, b = self._refs(from_obj, f_text, to_obj, t_text)
+                    self._assoc.link(tx, a, b, types)
                 except ApiError as exc:
                     errors.append(exc.item())
                     continue
-                done.append((f_id, t_id))
-            results = [self._pair(conn, portal, from_obj, f, to_obj, t) for f, t in done]
+                done.append((a, b))
+            results = [self._pair(tx, a, b) for a, b in done]
         return results, errors
 
-    def _pair(
-        self,
-        conn: sqlite3.Connection,
-        portal: Portal,
-        f: ObjectType,
-        f_id: int,
-        t: ObjectType,
-        t_id: int,
-    ) -> CreatedPair:
-        schema = self._registry.schema(portal)
-        ids = conn.execute(
+    @staticmethod
+    def _pair(tx: Tx, a: Ref, b: Ref) -> CreatedPair:
+        ids = tx.conn.execute(
             "SELECT type_id FROM assoc WHERE portal_id=? AND from_obj=? AND from_id=? AND to_obj=? "
             "AND to_id=? ORDER BY type_id",
-            (portal.portal_id, f.code, f_id, t.code, t_id),
+            (tx.pid, a.obj.code, a.id, b.obj.code, b.id),
         ).fetchall()
         labels = tuple(
-            lab for (tid,) in ids if (lab := getattr(schema.assoc_types.get(tid), "label", None))
+            lab for (tid,) in ids if (lab := getattr(tx.schema.assoc_types.get(tid), "label", None))
         )
-        return CreatedPair(f, f_id, t, t_id, labels)
+        return CreatedPair(a.obj, a.id, b.obj, b.id, labels)
 
     def create_default(
         self,
@@ -107,23 +104,20 @@ class AssociationBatch:
         items: Sequence[tuple[str, str]],
     ) -> tuple[list[DefaultPair], list[BatchItemError]]:
         """Create unlabeled links; each created link is reported in both directions."""
-        schema = self._registry.schema(portal)
-        unl = schema.unlabeled(from_obj.code, to_obj.code)
         results: list[DefaultPair] = []
         errors: list[BatchItemError] = []
-        with self._store.write() as conn:
+        with self._assoc.write_tx(portal) as tx:
+            unl = tx.schema.unlabeled(from_obj.code, to_obj.code)
             for f_text, t_text in items:
-                f_id, t_id = to_record_id(f_text), to_record_id(t_text)
                 try:
-                    if f_id is None or t_id is None:
-                        raise not_found(f"record {f_text if f_id is None else t_text} does not exist")
-                    self._assoc.link(conn, portal, schema, from_obj, f_id, to_obj, t_id, [])
+                    a, b = self._refs(from_obj, f_text, to_obj, t_text)
+                    self._assoc.link(tx, a, b, [])
                 except ApiError as exc:
                     errors.append(exc.item())
                     continue
                 assert unl is not None
-                results.append(DefaultPair(f_id, t_id, unl))
-                results.append(DefaultPair(t_id, f_id, schema.assoc_types[unl.inverse_id]))
+                results.append(DefaultPair(a.id, b.id, unl))
+                results.append(DefaultPair(b.id, a.id, tx.schema.assoc_types[unl.inverse_id]))
         return results, errors
 
     def archive(
@@ -134,14 +128,14 @@ class AssociationBatch:
         items: Sequence[tuple[str, Sequence[str]]],
     ) -> None:
         """Remove every association between each from id and each of its to ids."""
-        schema = self._registry.schema(portal)
-        with self._store.write() as conn:
+        with self._assoc.write_tx(portal) as tx:
             for f_text, to_texts in items:
-                f_id = to_record_id(f_text)
                 for t_text in to_texts:
-                    t_id = to_record_id(t_text)
-                    if f_id is not None and t_id is not None:
-                        self._assoc.unlink(conn, portal, schema, from_obj, f_id, to_obj, t_id)
+                    try:
+                        a, b = self._refs(from_obj, f_text, to_obj, t_text)
+                    except ApiError:
+                        continue
+                    self._assoc.unlink(tx, a, b)
 
     def archive_labels(
         self,
@@ -153,13 +147,17 @@ class AssociationBatch:
         """Remove the given types between pairs (the unlabeled type removes every label)."""
         schema = self._registry.schema(portal)
         resolved = [
-            (f, t, self._assoc.resolve_specs(schema, from_obj, to_obj, specs)) for f, t, specs in items
+            (f, t, self._assoc.resolve_specs(schema, from_obj, to_obj, specs))
+            for f, t, specs in items
         ]
-        with self._store.write() as conn:
+        with self._assoc.write_tx(portal) as tx:
             for f_text, t_text, types in resolved:
-                f_id, t_id = to_record_id(f_text), to_record_id(t_text)
-                if f_id is not None and t_id is not None and types:
-                    self._assoc.unlink(conn, portal, schema, from_obj, f_id, to_obj, t_id, types)
+                try:
+                    a, b = self._refs(from_obj, f_text, to_obj, t_text)
+                except ApiError:
+                    continue
+                if types:
+                    self._assoc.unlink(tx, a, b, types)
 
     def page(
         self,
@@ -175,9 +173,8 @@ class AssociationBatch:
         from_id = to_record_id(from_text)
         if from_id is None:
             return AssocPage(-1, (), None)
-        schema = self._registry.schema(portal)
-        with self._store.read() as conn:
-            return self._assoc.page(conn, portal, schema, from_obj, from_id, to_obj, after=after, limit=limit)
+        with self._assoc.read_tx(portal) as tx:
+            return self._assoc.page(tx, Ref(from_obj, from_id), to_obj, after=after, limit=limit)
 
     def read(
         self,
@@ -188,18 +185,17 @@ class AssociationBatch:
         page_size: int,
     ) -> tuple[list[tuple[str, AssocPage]], list[BatchItemError]]:
         """Batch read: a page per from id; ids without associations are per-input errors."""
-        schema = self._registry.schema(portal)
         results: list[tuple[str, AssocPage]] = []
         errors: list[BatchItemError] = []
         seen: set[tuple[str, int | None]] = set()
-        with self._store.read() as conn:
+        with self._assoc.read_tx(portal) as tx:
             for f_text, after in inputs:
                 if (f_text, after) in seen:
                     continue
                 seen.add((f_text, after))
                 f_id = to_record_id(f_text)
                 page = (
-                    self._assoc.page(conn, portal, schema, from_obj, f_id, to_obj, after=after, limit=page_size)
+                    self._assoc.page(tx, Ref(from_obj, f_id), to_obj, after=after, limit=page_size)
                     if f_id is not None
                     else None
                 )

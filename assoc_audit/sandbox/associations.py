@@ -21,14 +21,16 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from .exceptions import ApiError, not_found, validation
 from .objecttypes import AssocType, ObjectType
 from .portals import Portal, PortalSchema, Registry
 from .store import Store
 
-__all__ = ["AssocPage", "Associations", "Link", "LinkSpec", "to_record_id"]
+__all__ = ["AssocPage", "Associations", "Link", "LinkSpec", "Ref", "Tx", "to_record_id"]
 
 #: ``(associationCategory or None, associationTypeId)`` as a client sends it.
 LinkSpec = tuple[str | None, int]
@@ -62,6 +64,26 @@ class AssocPage:
     next_after: int | None  # the last to_id of this page when another page exists
 
 
+class Ref(NamedTuple):
+    """One record: its object type and id."""
+
+    obj: ObjectType
+    id: int
+
+
+@dataclass(frozen=True)
+class Tx:
+    """An open transaction on one portal, with that portal's schema."""
+
+    conn: sqlite3.Connection
+    portal: Portal
+    schema: PortalSchema
+
+    @property
+    def pid(self) -> int:
+        return self.portal.portal_id
+
+
 class Associations:
     """Reads and writes of association rows for every portal in a store."""
 
@@ -69,35 +91,39 @@ class Associations:
         self._store = store
         self._registry = registry
 
+    def read_tx(self, portal: Portal) -> _TxContext:
+        """``with assoc.read_tx(portal) as tx:`` — a read transaction with the schema."""
+        return _TxContext(self._store, self._registry, portal, write=False)
+
+    def write_tx(self, portal: Portal) -> _TxContext:
+        """``with assoc.write_tx(portal) as tx:`` — the write transaction with the schema."""
+        return _TxContext(self._store, self._registry, portal, write=True)
+
     # -- helpers -----------------------------------------------------------------
 
     @staticmethod
-    def record_exists(conn: sqlite3.Connection, portal: Portal, obj: ObjectType, rid: int) -> bool:
-        row = conn.execute(
+    def record_exists(tx: Tx, ref: Ref) -> bool:
+        row = tx.conn.execute(
             "SELECT 1 FROM records WHERE portal_id=? AND obj=? AND id=? AND archived=0",
-            (portal.portal_id, obj.code, rid),
+            (tx.pid, ref.obj.code, ref.id),
         ).fetchone()
         return row is not None
 
     @staticmethod
-    def _pair_type_ids(
-        conn: sqlite3.Connection, portal: Portal, a: ObjectType, a_id: int, b: ObjectType, b_id: int
-    ) -> set[int]:
-        rows = conn.execute(
+    def _pair_type_ids(tx: Tx, a: Ref, b: Ref) -> set[int]:
+        rows = tx.conn.execute(
             "SELECT type_id FROM assoc WHERE portal_id=? AND from_obj=? AND from_id=? "
             "AND to_obj=? AND to_id=?",
-            (portal.portal_id, a.code, a_id, b.code, b_id),
+            (tx.pid, a.obj.code, a.id, b.obj.code, b.id),
         ).fetchall()
         return {int(r[0]) for r in rows}
 
     @staticmethod
-    def _count(
-        conn: sqlite3.Connection, portal: Portal, a_code: int, a_id: int, b_code: int, type_id: int
-    ) -> int:
-        row = conn.execute(
+    def _count(tx: Tx, a: Ref, b_code: int, type_id: int) -> int:
+        row = tx.conn.execute(
             "SELECT count(*) FROM assoc WHERE portal_id=? AND from_obj=? AND from_id=? "
             "AND to_obj=? AND type_id=?",
-            (portal.portal_id, a_code, a_id, b_code, type_id),
+            (tx.pid, a.obj.code, a.id, b_code, type_id),
         ).fetchone()
         return int(row[0])
 
@@ -127,186 +153,127 @@ class Associations:
     # -- writes ------------------------------------------------------------------
 
     def link(
-        self,
-        conn: sqlite3.Connection,
-        portal: Portal,
-        schema: PortalSchema,
-        from_obj: ObjectType,
-        from_id: int,
-        to_obj: ObjectType,
-        to_id: int,
-        types: Sequence[AssocType],
-        *,
-        enforce_limits: bool = True,
+        self, tx: Tx, a: Ref, b: Ref, types: Sequence[AssocType], *, enforce_limits: bool = True
     ) -> list[AssocType]:
-        """Add ``types`` (and the unlabeled type) between two records; returns the new ones."""
-        if from_obj.code == to_obj.code and from_id == to_id:
-            raise validation(f"cannot associate {from_obj.singular} {from_id} with itself")
-        for obj, rid in ((from_obj, from_id), (to_obj, to_id)):
-            if not self.record_exists(conn, portal, obj, rid):
+        """Add ``types`` (and the unlabeled type) from ``a`` to ``b``; returns the new ones."""
+        schema = tx.schema
+        if a.obj.code == b.obj.code and a.id == b.id:
+            raise validation(f"cannot associate {a.obj.singular} {a.id} with itself")
+        for ref in (a, b):
+            if not self.record_exists(tx, ref):
                 raise not_found(
-                    f"{obj.upper} {rid} does not exist",
-                    context={"objectType": [obj.name], "id": [str(rid)]},
+                    f"{ref.obj.upper} {ref.id} does not exist",
+                    context={"objectType": [ref.obj.name], "id": [str(ref.id)]},
                 )
-        unlabeled = schema.unlabeled(from_obj.code, to_obj.code)
+        unlabeled = schema.unlabeled(a.obj.code, b.obj.code)
         if unlabeled is None:
-            raise validation(f"{from_obj.name} cannot be associated with {to_obj.name}")
+            raise validation(f"{a.obj.name} cannot be associated with {b.obj.name}")
         wanted = {unlabeled.type_id, *(t.type_id for t in types)}
-        existing = self._pair_type_ids(conn, portal, from_obj, from_id, to_obj, to_id)
-        new = [schema.assoc_types[t] for t in sorted(wanted - existing)]
+        new = [schema.assoc_types[t] for t in sorted(wanted - self._pair_type_ids(tx, a, b))]
         if not new:
             return []
-        pid = portal.portal_id
         if enforce_limits:
             for t in new:
-                inverse = schema.assoc_types[t.inverse_id]
-                for typ, a_code, a_id, b_obj in (
-                    (t, from_obj.code, from_id, to_obj),
-                    (inverse, to_obj.code, to_id, from_obj),
-                ):
-                    limit = schema.limits.get(typ.type_id)
-                    if limit is None or typ.kind == "primary":
-                        continue
-                    held = self._count(conn, portal, a_code, a_id, b_obj.code, typ.type_id)
-                    if held >= limit:
-                        owner = schema.objects[a_code]
-                        raise validation(
-                            f"{owner.singular} {a_id} already has {held} association(s) of type "
-                            f"{typ.type_id} to {b_obj.name}; the limit configured for this type "
-                            f"is {limit}",
-                            sub_category=LIMIT_SUBCATEGORY,
-                            context={
-                                "fromObjectId": [str(a_id)],
-                                "associationTypeId": [str(typ.type_id)],
-                                "limit": [str(limit)],
-                            },
-                        )
+                self._check_limit(tx, t, a, b)
+                self._check_limit(tx, schema.assoc_types[t.inverse_id], b, a)
         for t in new:
             if t.kind == "primary":
-                self._clear_primary(conn, portal, schema, t, from_obj, from_id, to_obj, to_id)
+                self._clear_primary(tx, t, a, b)
         rows = []
         for t in new:
-            rows.append((pid, from_obj.code, from_id, to_obj.code, to_id, t.type_id))
-            rows.append((pid, to_obj.code, to_id, from_obj.code, from_id, t.inverse_id))
-        conn.executemany("INSERT OR IGNORE INTO assoc VALUES (?,?,?,?,?,?)", rows)
+            rows.append((tx.pid, a.obj.code, a.id, b.obj.code, b.id, t.type_id))
+            rows.append((tx.pid, b.obj.code, b.id, a.obj.code, a.id, t.inverse_id))
+        tx.conn.executemany("INSERT OR IGNORE INTO assoc VALUES (?,?,?,?,?,?)", rows)
         return new
 
-    def _clear_primary(
-        self,
-        conn: sqlite3.Connection,
-        portal: Portal,
-        schema: PortalSchema,
-        t: AssocType,
-        from_obj: ObjectType,
-        from_id: int,
-        to_obj: ObjectType,
-        to_id: int,
-    ) -> None:
+    def _check_limit(self, tx: Tx, t: AssocType, a: Ref, b: Ref) -> None:
+        """Refuse a new ``t`` link from ``a`` when ``a`` holds the configured limit already."""
+        limit = tx.schema.limits.get(t.type_id)
+        if limit is None or t.kind == "primary":
+            return
+        held = self._count(tx, a, b.obj.code, t.type_id)
+        if held >= limit:
+            raise validation(
+                f"{a.obj.singular} {a.id} already has {held} association(s) of type "
+                f"{t.type_id} to {b.obj.name}; the limit configured for this type is {limit}",
+                sub_category=LIMIT_SUBCATEGORY,
+                context={
+                    "fromObjectId": [str(a.id)],
+                    "associationTypeId": [str(t.type_id)],
+                    "limit": [str(limit)],
+                },
+            )
+
+    def _clear_primary(self, tx: Tx, t: AssocType, a: Ref, b: Ref) -> None:
         """Remove the owner's current primary (another record) before setting a new one."""
         if t.primary_owner == "from":
-            owner, owner_id, other, other_id, owner_type = from_obj, from_id, to_obj, to_id, t
+            owner, other, owner_type = a, b, t
         else:
-            owner, owner_id, other, other_id = to_obj, to_id, from_obj, from_id
-            owner_type = schema.assoc_types[t.inverse_id]
-        pid = portal.portal_id
+            owner, other, owner_type = b, a, tx.schema.assoc_types[t.inverse_id]
         old = [
             int(r[0])
-            for r in conn.execute(
+            for r in tx.conn.execute(
                 "SELECT to_id FROM assoc WHERE portal_id=? AND from_obj=? AND from_id=? "
                 "AND to_obj=? AND type_id=? AND to_id<>?",
-                (pid, owner.code, owner_id, other.code, owner_type.type_id, other_id),
+                (tx.pid, owner.obj.code, owner.id, other.obj.code, owner_type.type_id, other.id),
             )
         ]
         for old_id in old:
-            self._delete_types(conn, portal, owner, owner_id, other, old_id, [owner_type], schema)
+            self._delete_types(tx, owner, Ref(other.obj, old_id), [owner_type])
 
     @staticmethod
-    def _delete_types(
-        conn: sqlite3.Connection,
-        portal: Portal,
-        a: ObjectType,
-        a_id: int,
-        b: ObjectType,
-        b_id: int,
-        types: Sequence[AssocType],
-        schema: PortalSchema,
-    ) -> None:
-        pid = portal.portal_id
+    def _delete_types(tx: Tx, a: Ref, b: Ref, types: Sequence[AssocType]) -> None:
         rows = []
         for t in types:
-            rows.append((pid, a.code, a_id, b.code, b_id, t.type_id))
-            rows.append((pid, b.code, b_id, a.code, a_id, t.inverse_id))
-        conn.executemany(
+            rows.append((tx.pid, a.obj.code, a.id, b.obj.code, b.id, t.type_id))
+            rows.append((tx.pid, b.obj.code, b.id, a.obj.code, a.id, t.inverse_id))
+        tx.conn.executemany(
             "DELETE FROM assoc WHERE portal_id=? AND from_obj=? AND from_id=? AND to_obj=? "
             "AND to_id=? AND type_id=?",
             rows,
         )
 
-    def unlink(
-        self,
-        conn: sqlite3.Connection,
-        portal: Portal,
-        schema: PortalSchema,
-        from_obj: ObjectType,
-        from_id: int,
-        to_obj: ObjectType,
-        to_id: int,
-        types: Sequence[AssocType] | None = None,
-    ) -> None:
+    def unlink(self, tx: Tx, a: Ref, b: Ref, types: Sequence[AssocType] | None = None) -> None:
         """Remove ``types`` between two records; None, or the unlabeled type, removes all."""
         if types is None or any(t.kind == "unlabeled" for t in types):
-            pid = portal.portal_id
-            conn.execute(
+            sql = (
                 "DELETE FROM assoc WHERE portal_id=? AND from_obj=? AND from_id=? AND to_obj=? "
-                "AND to_id=?",
-                (pid, from_obj.code, from_id, to_obj.code, to_id),
+                "AND to_id=?"
             )
-            conn.execute(
-                "DELETE FROM assoc WHERE portal_id=? AND from_obj=? AND from_id=? AND to_obj=? "
-                "AND to_id=?",
-                (pid, to_obj.code, to_id, from_obj.code, from_id),
-            )
+            tx.conn.execute(sql, (tx.pid, a.obj.code, a.id, b.obj.code, b.id))
+            tx.conn.execute(sql, (tx.pid, b.obj.code, b.id, a.obj.code, a.id))
             return
-        self._delete_types(conn, portal, from_obj, from_id, to_obj, to_id, types, schema)
+        self._delete_types(tx, a, b, types)
 
-    def remove_record(self, conn: sqlite3.Connection, portal: Portal, obj: ObjectType, rid: int) -> None:
+    @staticmethod
+    def remove_record(tx: Tx, ref: Ref) -> None:
         """Remove every association of a record (it was archived)."""
-        pid = portal.portal_id
-        others = conn.execute(
+        others = tx.conn.execute(
             "SELECT DISTINCT to_obj, to_id FROM assoc WHERE portal_id=? AND from_obj=? "
             "AND from_id=?",
-            (pid, obj.code, rid),
+            (tx.pid, ref.obj.code, ref.id),
         ).fetchall()
-        conn.executemany(
+        tx.conn.executemany(
             "DELETE FROM assoc WHERE portal_id=? AND from_obj=? AND from_id=? AND to_obj=? "
             "AND to_id=?",
-            [(pid, o, i, obj.code, rid) for o, i in others],
+            [(tx.pid, o, i, ref.obj.code, ref.id) for o, i in others],
         )
-        conn.execute(
+        tx.conn.execute(
             "DELETE FROM assoc WHERE portal_id=? AND from_obj=? AND from_id=?",
-            (pid, obj.code, rid),
+            (tx.pid, ref.obj.code, ref.id),
         )
 
     # -- reads -------------------------------------------------------------------
 
-    def page(
-        self,
-        conn: sqlite3.Connection,
-        portal: Portal,
-        schema: PortalSchema,
-        from_obj: ObjectType,
-        from_id: int,
-        to_obj: ObjectType,
-        *,
-        after: int | None,
-        limit: int,
-    ) -> AssocPage:
+    @staticmethod
+    def page(tx: Tx, a: Ref, to_obj: ObjectType, *, after: int | None, limit: int) -> AssocPage:
         """Up to ``limit`` associated records (by to id) after the ``after`` cursor."""
-        cur = conn.execute(
+        cur = tx.conn.execute(
             "SELECT to_id, type_id FROM assoc WHERE portal_id=? AND from_obj=? AND from_id=? "
             "AND to_obj=? AND to_id>? ORDER BY to_id, type_id",
-            (portal.portal_id, from_obj.code, from_id, to_obj.code, -1 if after is None else after),
+            (tx.pid, a.obj.code, a.id, to_obj.code, -1 if after is None else after),
         )
+        types_of = tx.schema.assoc_types
         links: list[Link] = []
         current: int | None = None
         types: list[AssocType] = []
@@ -319,7 +286,7 @@ class Associations:
                     more = True
                     break
                 current, types = to_id, []
-            t = schema.assoc_types.get(type_id)
+            t = types_of.get(type_id)
             if t is not None:
                 types.append(t)
         else:
@@ -327,32 +294,26 @@ class Associations:
                 links.append(Link(current, tuple(types)))
         cur.close()
         next_after = links[-1].to_id if more and links else None
-        return AssocPage(from_id, tuple(links), next_after)
+        return AssocPage(a.id, tuple(links), next_after)
 
+    @staticmethod
     def record_maps(
-        self,
-        conn: sqlite3.Connection,
-        portal: Portal,
-        schema: PortalSchema,
-        from_obj: ObjectType,
-        ids: Sequence[int],
-        to_obj: ObjectType,
-        limit: int,
+        tx: Tx, from_obj: ObjectType, ids: Sequence[int], to_obj: ObjectType, limit: int
     ) -> dict[int, tuple[list[tuple[int, AssocType]], int | None]]:
         """For each record, its first ``limit`` (to id, type) pairs and whether more exist."""
         out: dict[int, tuple[list[tuple[int, AssocType]], int | None]] = {}
         if not ids:
             return out
         marks = ",".join("?" * len(ids))
-        rows = conn.execute(
+        rows = tx.conn.execute(
             "SELECT from_id, to_id, type_id FROM (SELECT from_id, to_id, type_id, "
             "row_number() OVER (PARTITION BY from_id ORDER BY to_id, type_id) AS rn "
             f"FROM assoc WHERE portal_id=? AND from_obj=? AND to_obj=? AND from_id IN ({marks})) "
             "WHERE rn<=? ORDER BY from_id, to_id, type_id",
-            (portal.portal_id, from_obj.code, to_obj.code, *ids, limit + 1),
+            (tx.pid, from_obj.code, to_obj.code, *ids, limit + 1),
         ).fetchall()
         for from_id, to_id, type_id in rows:
-            t = schema.assoc_types.get(type_id)
+            t = tx.schema.assoc_types.get(type_id)
             if t is None:
                 continue
             entries, _ = out.setdefault(from_id, ([], None))
@@ -362,7 +323,8 @@ class Associations:
                 out[from_id] = (entries[:limit], entries[limit - 1][0])
         return out
 
-    def missing_error(self, from_obj: ObjectType, to_obj: ObjectType, from_id: str) -> ApiError:
+    @staticmethod
+    def missing_error(from_obj: ObjectType, to_obj: ObjectType, from_id: str) -> ApiError:
         """HubSpot's per-input error for a batch read input without associations."""
         return ApiError(
             404,
@@ -375,3 +337,21 @@ class Associations:
                 "toObjectType": [to_obj.singular],
             },
         )
+
+
+class _TxContext:
+    def __init__(self, store: Store, registry: Registry, portal: Portal, *, write: bool) -> None:
+        self._store = store
+        self._registry = registry
+        self._portal = portal
+        self._write = write
+        self._cm: AbstractContextManager[sqlite3.Connection] | None = None
+
+    def __enter__(self) -> Tx:
+        self._cm = self._store.write() if self._write else self._store.read()
+        conn = self._cm.__enter__()
+        return Tx(conn, self._portal, self._registry.schema(self._portal))
+
+    def __exit__(self, *exc: Any) -> None:
+        assert self._cm is not None
+        self._cm.__exit__(*exc)

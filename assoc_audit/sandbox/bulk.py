@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import sqlite3
 from itertools import repeat
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -91,6 +92,7 @@ def load_records(
     store: Store,
     registry: Registry,
     clock: Clock,
+    *,
     portal: Portal,
     obj: ObjectType,
     df: pd.DataFrame,
@@ -104,7 +106,9 @@ def load_records(
     dup = pd.Series(ids).duplicated().to_numpy()
     if dup.any():
         row = int(np.flatnonzero(dup)[0])
-        raise SandboxError(f"{source}: row {row + 1}: duplicate id {ids[row]}", row=row + 1, field="id")
+        raise SandboxError(
+            f"{source}: row {row + 1}: duplicate id {ids[row]}", row=row + 1, field="id"
+        )
     order = np.argsort(ids, kind="stable")
     ids = ids[order]
     df = df.iloc[order].reset_index(drop=True)
@@ -117,7 +121,7 @@ def load_records(
     prop_cols: dict[str, pd.Series] = {}
     for col in df.columns:
         name = str(col)
-        if name == "id" or name == "hs_object_id":
+        if name in {"id", "hs_object_id"}:
             continue
         if name in (obj.created_property, "createdate"):
             stamps = _iso_column(df[col], source, name)
@@ -141,7 +145,10 @@ def load_records(
         for name in prop_cols:
             if name not in known:
                 registry.save_property(
-                    conn, portal, obj, PropertyDef(name=name, label=name, created_at=now, updated_at=now)
+                    conn,
+                    portal,
+                    obj,
+                    PropertyDef(name=name, label=name, created_at=now, updated_at=now),
                 )
         pid, code = portal.portal_id, obj.code
         existing = conn.execute(
@@ -152,17 +159,27 @@ def load_records(
         conn.executemany(
             "INSERT OR REPLACE INTO records(portal_id, obj, id, archived, created, updated, "
             "archived_at, props) VALUES (?,?,?,0,?,?,NULL,?)",
-            zip(repeat(pid), repeat(code), ids.tolist(), created.tolist(), updated.tolist(), props_json, strict=False),
+            zip(
+                repeat(pid),
+                repeat(code),
+                ids.tolist(),
+                created.tolist(),
+                updated.tolist(),
+                props_json,
+                strict=False,
+            ),
         )
         for prop in unique:
-            _load_unique(conn, portal, obj, prop, ids, props[prop], source)
+            _load_unique(conn, portal, obj, prop=prop, ids=ids, values=props[prop], source=source)
         if n:
             registry.bump_ids(conn, portal, int(ids.max()))
     registry.invalidate(portal)
     return n
 
 
-def _forget_unique(conn: sqlite3.Connection, portal: Portal, obj: ObjectType, ids: np.ndarray) -> None:
+def _forget_unique(
+    conn: sqlite3.Connection, portal: Portal, obj: ObjectType, ids: np.ndarray
+) -> None:
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS load_ids(id INTEGER PRIMARY KEY)")
     conn.execute("DELETE FROM load_ids")
     conn.executemany("INSERT OR IGNORE INTO load_ids VALUES (?)", ((int(i),) for i in ids))
@@ -177,6 +194,7 @@ def _load_unique(
     conn: sqlite3.Connection,
     portal: Portal,
     obj: ObjectType,
+    *,
     prop: str,
     ids: np.ndarray,
     values: pd.Series,
@@ -198,7 +216,14 @@ def _load_unique(
     try:
         conn.executemany(
             "INSERT INTO uniq(portal_id, obj, prop, value, id) VALUES (?,?,?,?,?)",
-            zip(repeat(portal.portal_id), repeat(obj.code), repeat(prop), keys.tolist(), ids[present].tolist(), strict=False),
+            zip(
+                repeat(portal.portal_id),
+                repeat(obj.code),
+                repeat(prop),
+                keys.tolist(),
+                ids[present].tolist(),
+                strict=False,
+            ),
         )
     except sqlite3.IntegrityError:
         raise SandboxError(
@@ -231,7 +256,9 @@ def load_associations(
         owners: list[np.ndarray] = []
         existing: dict[int, np.ndarray] = {}
         pairs = df.groupby(["from_object", "to_object"], sort=False, dropna=False).indices
-        for (f_name, t_name), rows in pairs.items():
+        for key, found in pairs.items():
+            f_name, t_name = cast(tuple[object, object], key)
+            rows = np.asarray(found)
             schema = registry.schema(portal)
             f_obj, t_obj = _object(schema, f_name, source), _object(schema, t_name, source)
             unl = schema.unlabeled(f_obj.code, t_obj.code)
@@ -239,15 +266,39 @@ def load_associations(
                 raise SandboxError(f"{source}: {f_obj.name} cannot be associated with {t_obj.name}")
             type_of: dict[object, int] = {}
             for text in pd.unique(label.iloc[rows]):
-                type_of[text] = _label_type(conn, labels, registry, portal, f_obj, t_obj, text, source)
+                type_of[text] = _label_type(
+                    conn,
+                    labels,
+                    registry,
+                    portal,
+                    f_obj=f_obj,
+                    t_obj=t_obj,
+                    text=text,
+                    source=source,
+                )
             schema = registry.schema(portal)
             f_ids, t_ids = from_ids[rows], to_ids[rows]
-            _check_exist(conn, portal, f_obj, f_ids, rows, source, "from_id", existing)
-            _check_exist(conn, portal, t_obj, t_ids, rows, source, "to_id", existing)
+            _check_exist(
+                conn,
+                portal,
+                f_obj,
+                f_ids,
+                rows=rows,
+                source=source,
+                column="from_id",
+                cache=existing,
+            )
+            _check_exist(
+                conn, portal, t_obj, t_ids, rows=rows, source=source, column="to_id", cache=existing
+            )
             if f_obj.code == t_obj.code and (f_ids == t_ids).any():
                 row = int(rows[np.flatnonzero(f_ids == t_ids)[0]])
-                raise SandboxError(f"{source}: row {row + 1}: a record cannot be linked to itself", row=row + 1)
-            types = np.fromiter((type_of[v] for v in label.iloc[rows]), dtype="int64", count=len(rows))
+                raise SandboxError(
+                    f"{source}: row {row + 1}: a record cannot be linked to itself", row=row + 1
+                )
+            types = np.fromiter(
+                (type_of[v] for v in label.iloc[rows]), dtype="int64", count=len(rows)
+            )
             inverse = _inverse(schema, types)
             fo = np.full(len(rows), f_obj.code, dtype="int64")
             to = np.full(len(rows), t_obj.code, dtype="int64")
@@ -276,7 +327,11 @@ def load_associations(
                 chunk = rows_all[start : start + _CHUNK]
                 conn.executemany(
                     "INSERT OR IGNORE INTO assoc VALUES (?,?,?,?,?,?)",
-                    zip(repeat(portal.portal_id), *(chunk[:, i].tolist() for i in range(5)), strict=False),
+                    zip(
+                        repeat(portal.portal_id),
+                        *(chunk[:, i].tolist() for i in range(5)),
+                        strict=False,
+                    ),
                 )
     registry.invalidate(portal)
     return _count(store, portal) - before
@@ -297,7 +352,11 @@ def _sorted_unique(rows: np.ndarray) -> np.ndarray:
 
 def _count(store: Store, portal: Portal) -> int:
     with store.read() as conn:
-        return int(conn.execute("SELECT count(*) FROM assoc WHERE portal_id=?", (portal.portal_id,)).fetchone()[0])
+        return int(
+            conn.execute(
+                "SELECT count(*) FROM assoc WHERE portal_id=?", (portal.portal_id,)
+            ).fetchone()[0]
+        )
 
 
 def _inverse(schema: PortalSchema, types: np.ndarray) -> np.ndarray:
@@ -305,7 +364,8 @@ def _inverse(schema: PortalSchema, types: np.ndarray) -> np.ndarray:
     lut = np.zeros(int(present.max()) + 1 if len(present) else 1, dtype="int64")
     for t in present:
         lut[int(t)] = schema.assoc_types[int(t)].inverse_id
-    return lut[types]
+    out: np.ndarray = lut[types]
+    return out
 
 
 def _object(schema: PortalSchema, name: object, source: str) -> ObjectType:
@@ -320,6 +380,7 @@ def _label_type(
     labels: Labels,
     registry: Registry,
     portal: Portal,
+    *,
     f_obj: ObjectType,
     t_obj: ObjectType,
     text: object,
@@ -342,7 +403,7 @@ def _label_type(
     found = schema.by_label(f_obj.code, t_obj.code, label)
     if found is not None:
         return found.type_id
-    return labels.create_in(conn, portal, f_obj, t_obj, label, None, None)[0].type_id
+    return labels.create_in(conn, portal, f_obj, t_obj, label)[0].type_id
 
 
 def _check_exist(
@@ -350,6 +411,7 @@ def _check_exist(
     portal: Portal,
     obj: ObjectType,
     ids: np.ndarray,
+    *,
     rows: np.ndarray,
     source: str,
     column: str,

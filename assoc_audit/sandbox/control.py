@@ -5,17 +5,17 @@ Every control call but ``GET /_sandbox/health`` needs a sandbox token
 Control calls are not rate limited, never get faults and are not counted in
 request statistics.
 
-| call | does |
-|---|---|
-| ``GET /_sandbox/health`` | ``{"status": "ok", "portals": N}`` |
-| ``GET /_sandbox/portal`` | the caller's portal: ids and record counts |
-| ``POST /_sandbox/portals`` ``{"token": …}`` | add a portal for another token (201) |
-| ``POST /_sandbox/reset`` | empty the caller's portal, its statistics and rate windows (204) |
-| ``POST /_sandbox/seed`` ``{"contacts": N, "seed": 0, "reset": true}`` | load a synthetic portal |
-| ``POST /_sandbox/object-types`` ``{"name", "singular", "properties", "primaryDisplayProperty"}`` | register a custom object type (201) |
-| ``GET``/``PUT /_sandbox/limits`` | read or change limits (partial body; 0 or null turns a rate off) |
-| ``GET``/``PUT /_sandbox/faults`` | read or change fault injection |
-| ``GET``/``DELETE /_sandbox/stats`` | the caller's request statistics, or reset them |
+- ``GET /_sandbox/health``: ``{"status": "ok", "portals": N}``;
+- ``GET /_sandbox/portal``: the caller's portal (hub id, object type ids, record counts);
+- ``POST /_sandbox/portals`` ``{"token": …}``: add a portal for another token (201);
+- ``POST /_sandbox/reset``: empty the caller's portal, its statistics and rate windows (204);
+- ``POST /_sandbox/seed`` ``{"contacts": N, "seed": 0, "reset": true}``: load a synthetic portal;
+- ``POST /_sandbox/object-types`` ``{"name", "singular", "properties",
+  "primaryDisplayProperty"}``: register a custom object type (201);
+- ``GET``/``PUT /_sandbox/limits``: read or change limits (a partial body; 0 or null turns a
+  rate limit off);
+- ``GET``/``PUT /_sandbox/faults``: read or change fault injection;
+- ``GET``/``DELETE /_sandbox/stats``: the caller's request statistics, or reset them.
 """
 
 from __future__ import annotations
@@ -53,7 +53,11 @@ class ControlResponses:
     def health(self, req: Request) -> Response:
         return Response(
             200,
-            {"status": "ok", "portals": len(self.app.backend.registry.all()), "version": __version__},
+            {
+                "status": "ok",
+                "portals": len(self.app.backend.registry.all()),
+                "version": __version__,
+            },
         )
 
     def portal(self, req: Request) -> Response:

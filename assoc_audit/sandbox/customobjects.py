@@ -29,7 +29,9 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 def _property(spec: str | Mapping[str, Any], now: str) -> PropertyDef:
     if isinstance(spec, str):
-        return PropertyDef(name=spec, label=spec.replace("_", " ").title(), created_at=now, updated_at=now)
+        return PropertyDef(
+            name=spec, label=spec.replace("_", " ").title(), created_at=now, updated_at=now
+        )
     body = {"type": "string", "fieldType": "text", "groupName": "sandbox_information", **spec}
     body.setdefault("label", str(body.get("name", "")).replace("_", " ").title())
     return property_from_request(body, now)
@@ -52,7 +54,9 @@ def register_object(
         raise validation(f"custom object name {name!r} must be lower-case letters, digits and '_'")
     singular = (singular or (name[:-1] if name.endswith("s") and len(name) > 1 else name)).lower()
     if not _NAME.match(singular):
-        raise validation(f"custom object singular {singular!r} must be lower-case letters, digits and '_'")
+        raise validation(
+            f"custom object singular {singular!r} must be lower-case letters, digits and '_'"
+        )
     now = clock.now_iso()
     props = [_property(p, now) for p in properties]
     schema = registry.schema(portal)
@@ -89,18 +93,42 @@ def register_object(
             forward = registry.take_type_id(conn, portal)
             if other.code == obj.code:
                 types.append(
-                    AssocType(forward, "HUBSPOT_DEFINED", code, code, "unlabeled", None,
-                              f"{singular}_to_{singular}", forward)
+                    AssocType(
+                        forward,
+                        "HUBSPOT_DEFINED",
+                        code,
+                        code,
+                        "unlabeled",
+                        None,
+                        f"{singular}_to_{singular}",
+                        forward,
+                    )
                 )
                 continue
             back = registry.take_type_id(conn, portal)
             types.append(
-                AssocType(forward, "HUBSPOT_DEFINED", code, other.code, "unlabeled", None,
-                          f"{singular}_to_{other.singular}", back)
+                AssocType(
+                    forward,
+                    "HUBSPOT_DEFINED",
+                    code,
+                    other.code,
+                    "unlabeled",
+                    None,
+                    f"{singular}_to_{other.singular}",
+                    back,
+                )
             )
             types.append(
-                AssocType(back, "HUBSPOT_DEFINED", other.code, code, "unlabeled", None,
-                          f"{other.singular}_to_{singular}", forward)
+                AssocType(
+                    back,
+                    "HUBSPOT_DEFINED",
+                    other.code,
+                    code,
+                    "unlabeled",
+                    None,
+                    f"{other.singular}_to_{singular}",
+                    forward,
+                )
             )
         registry.save_assoc_types(conn, portal, types)
     registry.invalidate(portal)

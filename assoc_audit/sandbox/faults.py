@@ -52,7 +52,9 @@ class FaultSettings:
             raise SandboxError(f"fault rate must be between 0 and 1, got {self.rate!r}")
         unknown = sorted(set(self.weights) - set(FAULT_KINDS))
         if unknown:
-            raise SandboxError(f"unknown fault kind(s) {', '.join(unknown)} (known: {', '.join(FAULT_KINDS)})")
+            raise SandboxError(
+                f"unknown fault kind(s) {', '.join(unknown)} (known: {', '.join(FAULT_KINDS)})"
+            )
         if any(float(w) < 0 for w in self.weights.values()):
             raise SandboxError("fault weights must be ≥ 0")
         if self.rate and not sum(float(w) for w in self.weights.values()):
@@ -63,7 +65,9 @@ class FaultSettings:
             try:
                 re.compile(self.match)
             except re.error as exc:
-                raise SandboxError(f"fault match {self.match!r} is not a regular expression: {exc}") from None
+                raise SandboxError(
+                    f"fault match {self.match!r} is not a regular expression: {exc}"
+                ) from None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -81,7 +85,11 @@ class FaultSettings:
             raise SandboxError(f"unknown fault setting(s): {', '.join(unknown)}")
         clean = dict(changes)
         if "weights" in clean:
-            clean["weights"] = {**_default_weights(), **{k: 0.0 for k in FAULT_KINDS}, **clean["weights"]}
+            clean["weights"] = {
+                **_default_weights(),
+                **{k: 0.0 for k in FAULT_KINDS},
+                **clean["weights"],
+            }
         return replace(self, **clean)
 
 

@@ -24,7 +24,7 @@ from .objecttypes import AssocType, ObjectType
 from .portals import Portal, PortalSchema, Registry
 from .store import Store
 
-__all__ = ["LimitInput", "Labels"]
+__all__ = ["Labels", "LimitInput"]
 
 #: ``(category or None, typeId, maxToObjectIds)`` of one configuration input.
 LimitInput = tuple[str | None, int, int]
@@ -43,7 +43,9 @@ class Labels:
 
     # -- label definitions --------------------------------------------------------------
 
-    def definitions(self, portal: Portal, from_obj: ObjectType, to_obj: ObjectType) -> list[AssocType]:
+    def definitions(
+        self, portal: Portal, from_obj: ObjectType, to_obj: ObjectType
+    ) -> list[AssocType]:
         schema = self._registry.schema(portal)
         return sorted(schema.pair_types(from_obj.code, to_obj.code), key=lambda t: t.type_id)
 
@@ -59,7 +61,9 @@ class Labels:
     ) -> list[AssocType]:
         """Create a label on from→to (and its inverse); returns [type, inverse]."""
         with self._store.write() as conn:
-            out = self.create_in(conn, portal, from_obj, to_obj, label, name, inverse_label)
+            out = self.create_in(
+                conn, portal, from_obj, to_obj, label, name=name, inverse_label=inverse_label
+            )
         self._registry.invalidate(portal)
         return out
 
@@ -70,8 +74,9 @@ class Labels:
         from_obj: ObjectType,
         to_obj: ObjectType,
         label: str,
-        name: str | None,
-        inverse_label: str | None,
+        *,
+        name: str | None = None,
+        inverse_label: str | None = None,
     ) -> list[AssocType]:
         """:meth:`create` inside the caller's write transaction."""
         if not isinstance(label, str) or not label.strip():
@@ -89,8 +94,10 @@ class Labels:
                 )
         self_pair = from_obj.code == to_obj.code
         type_id = self._registry.take_type_id(conn, portal)
-        inverse_id = type_id if self_pair and inverse_label is None else self._registry.take_type_id(
-            conn, portal
+        inverse_id = (
+            type_id
+            if self_pair and inverse_label is None
+            else self._registry.take_type_id(conn, portal)
         )
         forward = AssocType(
             type_id, "USER_DEFINED", from_obj.code, to_obj.code, "label", label, name, inverse_id
@@ -113,7 +120,9 @@ class Labels:
         self._registry.invalidate(portal)
         return types
 
-    def _user_type(self, schema: PortalSchema, from_obj: ObjectType, to_obj: ObjectType, type_id: int) -> AssocType:
+    def _user_type(
+        self, schema: PortalSchema, from_obj: ObjectType, to_obj: ObjectType, type_id: int
+    ) -> AssocType:
         t = schema.assoc_types.get(type_id)
         if t is None or t.from_code != from_obj.code or t.to_code != to_obj.code:
             raise not_found(
@@ -144,7 +153,9 @@ class Labels:
             self._registry.save_assoc_types(conn, portal, changed)
         self._registry.invalidate(portal)
 
-    def delete(self, portal: Portal, from_obj: ObjectType, to_obj: ObjectType, type_id: int) -> None:
+    def delete(
+        self, portal: Portal, from_obj: ObjectType, to_obj: ObjectType, type_id: int
+    ) -> None:
         """Delete a label (and its inverse), with every link of those types."""
         schema = self._registry.schema(portal)
         t = self._user_type(schema, from_obj, to_obj, type_id)
@@ -153,7 +164,9 @@ class Labels:
         pid = portal.portal_id
         with self._store.write() as conn:
             for table in ("assoc_types", "assoc_limits"):
-                conn.execute(f"DELETE FROM {table} WHERE portal_id=? AND type_id IN ({marks})", (pid, *ids))
+                conn.execute(
+                    f"DELETE FROM {table} WHERE portal_id=? AND type_id IN ({marks})", (pid, *ids)
+                )
             conn.execute(
                 f"DELETE FROM assoc WHERE portal_id=? AND from_obj IN (?,?) AND to_obj IN (?,?) "
                 f"AND type_id IN ({marks})",
@@ -197,13 +210,23 @@ class Labels:
         with self._store.write() as conn:
             for category, type_id, max_to in items:
                 try:
-                    t = self._check_limit(schema, limits, from_obj, to_obj, category, type_id, max_to, mode)
+                    t = self._check_limit(
+                        schema,
+                        limits,
+                        from_obj=from_obj,
+                        to_obj=to_obj,
+                        category=category,
+                        type_id=type_id,
+                        max_to=max_to,
+                        mode=mode,
+                    )
                 except ApiError as exc:
                     errors.append(exc.item())
                     continue
                 limits[type_id] = max_to
                 conn.execute(
-                    "INSERT OR REPLACE INTO assoc_limits(portal_id, type_id, max_to) VALUES (?,?,?)",
+                    "INSERT OR REPLACE INTO assoc_limits(portal_id, type_id, max_to) "
+                    "VALUES (?,?,?)",
                     (portal.portal_id, type_id, max_to),
                 )
                 done.append((t, max_to))
@@ -214,6 +237,7 @@ class Labels:
     def _check_limit(
         schema: PortalSchema,
         limits: dict[int, int],
+        *,
         from_obj: ObjectType,
         to_obj: ObjectType,
         category: str | None,
@@ -222,8 +246,11 @@ class Labels:
         mode: str,
     ) -> AssocType:
         t = schema.assoc_types.get(type_id)
-        if t is None or t.from_code != from_obj.code or t.to_code != to_obj.code or (
-            category is not None and category != t.category
+        if (
+            t is None
+            or t.from_code != from_obj.code
+            or t.to_code != to_obj.code
+            or (category is not None and category != t.category)
         ):
             raise validation(
                 f"{category}:{type_id} is not an association type from {from_obj.name} to "
@@ -263,7 +290,8 @@ class Labels:
                 t = schema.assoc_types.get(type_id)
                 if t is None or t.from_code != from_obj.code or t.to_code != to_obj.code:
                     raise validation(
-                        f"{type_id} is not an association type from {from_obj.name} to {to_obj.name}"
+                        f"{type_id} is not an association type from {from_obj.name} "
+                        f"to {to_obj.name}"
                     )
                 conn.execute(
                     "DELETE FROM assoc_limits WHERE portal_id=? AND type_id=?",

@@ -89,7 +89,9 @@ class Limits:
         names = {f.name for f in fields(self)}
         unknown = sorted(set(changes) - names)
         if unknown:
-            raise SandboxError(f"unknown limit(s): {', '.join(unknown)} (known: {', '.join(sorted(names))})")
+            raise SandboxError(
+                f"unknown limit(s): {', '.join(unknown)} (known: {', '.join(sorted(names))})"
+            )
         return replace(self, **dict(changes))
 
 
@@ -175,7 +177,9 @@ class RateLimiter:
             )
             headers = self._headers(w, limits, counts_ten, extra=0)
             if limits.daily is not None and kind != "exempt" and w.daily >= limits.daily:
-                return self._refuse(headers, "DAILY", "You have reached your daily limit.", None, limits)
+                return self._refuse(
+                    headers, "DAILY", "You have reached your daily limit.", None, limits
+                )
             if counts_ten and limits.rate_per_10s is not None and len(w.ten) >= limits.rate_per_10s:
                 wait = max(0.0, w.ten[0] + WINDOW_SECONDS - now)
                 return self._refuse(
@@ -219,11 +223,15 @@ class RateLimiter:
         headers: dict[str, str] = {}
         if counts_ten and limits.rate_per_10s is not None:
             headers["X-HubSpot-RateLimit-Max"] = str(limits.rate_per_10s)
-            headers["X-HubSpot-RateLimit-Remaining"] = str(max(0, limits.rate_per_10s - len(w.ten) - extra))
+            headers["X-HubSpot-RateLimit-Remaining"] = str(
+                max(0, limits.rate_per_10s - len(w.ten) - extra)
+            )
             headers["X-HubSpot-RateLimit-Interval-Milliseconds"] = str(int(WINDOW_SECONDS * 1000))
         if limits.daily is not None:
             headers["X-HubSpot-RateLimit-Daily"] = str(limits.daily)
-            headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(max(0, limits.daily - w.daily - extra))
+            headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(
+                max(0, limits.daily - w.daily - extra)
+            )
         return headers
 
     @staticmethod

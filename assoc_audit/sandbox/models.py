@@ -22,12 +22,12 @@ from .associations import Associations
 from .bulk import load_associations, load_records
 from .clock import Clock
 from .customobjects import register_object
+from .exceptions import conflict, not_found, validation
 from .labels import Labels
 from .objects import Objects
 from .objecttypes import ObjectType
 from .portals import Portal, PortalSchema, Registry
 from .properties import PropertyDef, property_from_request, updated_property
-from .exceptions import conflict, not_found, validation
 from .search import SQL_FUNCTIONS, Search
 from .store import Store
 
@@ -83,7 +83,7 @@ class SandboxBackend:
         """Insert or replace records from a frame (``id`` + one column per property)."""
         portal = self.portal(token)
         obj = self.object_type(portal, object_type)
-        return load_records(self.store, self.registry, self.clock, portal, obj, df)
+        return load_records(self.store, self.registry, self.clock, portal=portal, obj=obj, df=df)
 
     def load_associations(self, token: PortalRef, df: pd.DataFrame) -> int:
         """Add links from a canonical associations frame (see :mod:`.bulk`)."""
@@ -113,7 +113,9 @@ class SandboxBackend:
         )
         return types[0].type_id
 
-    def label_type_id(self, token: PortalRef, from_object: str, to_object: str, label: str | None) -> int:
+    def label_type_id(
+        self, token: PortalRef, from_object: str, to_object: str, label: str | None
+    ) -> int:
         """The type id of a label text (None = unlabeled, ``Primary``) on from→to."""
         schema = self.schema(token)
         f, t = schema.resolve(from_object), schema.resolve(to_object)
@@ -166,7 +168,9 @@ class SandboxBackend:
 
     # -- properties ------------------------------------------------------------------------
 
-    def create_property(self, token: PortalRef, object_type: str, body: Mapping[str, Any]) -> PropertyDef:
+    def create_property(
+        self, token: PortalRef, object_type: str, body: Mapping[str, Any]
+    ) -> PropertyDef:
         """Create a property from a Properties API body (409 if the name exists)."""
         portal = self.portal(token)
         obj = self.object_type(portal, object_type)
@@ -239,14 +243,28 @@ class SandboxBackend:
                 conn,
                 params=(portal.portal_id, obj.code),
             )
-        out = pd.DataFrame({"id": frame["id"].astype(str), "createdate": frame["created"], "updatedate": frame["updated"]})
+        out = pd.DataFrame(
+            {
+                "id": frame["id"].astype(str),
+                "createdate": frame["created"],
+                "updatedate": frame["updated"],
+            }
+        )
         if properties:
-            parsed = pd.json_normalize(frame["props"].map(_loads).tolist()) if len(frame) else pd.DataFrame()
+            parsed = (
+                pd.json_normalize(frame["props"].map(_loads).tolist())
+                if len(frame)
+                else pd.DataFrame()
+            )
             for p in properties:
-                out[p] = parsed[p].astype(object).where(parsed[p].notna(), None) if p in parsed else None
+                out[p] = (
+                    parsed[p].astype(object).where(parsed[p].notna(), None) if p in parsed else None
+                )
         return out
 
-    def associations_frame(self, token: PortalRef, from_object: str, to_object: str) -> pd.DataFrame:
+    def associations_frame(
+        self, token: PortalRef, from_object: str, to_object: str
+    ) -> pd.DataFrame:
         """Links from→to in the canonical shape (``label`` None = unlabeled, ``Primary``)."""
         portal = self.portal(token)
         schema = self.registry.schema(portal)

@@ -15,12 +15,11 @@ failures for a 207 multi-status.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .associations import Associations, LinkSpec, to_record_id
+from .associations import Associations, LinkSpec, Ref, Tx, to_record_id
 from .clock import Clock, parse_timestamp
 from .exceptions import ApiError, BatchItemError, conflict, not_found, validation
 from .objecttypes import ObjectType
@@ -84,9 +83,7 @@ def _invalid_properties(problems: list[dict[str, Any]]) -> ApiError:
 class Objects:
     """Record operations for every portal in a store."""
 
-    def __init__(
-        self, store: Store, registry: Registry, assoc: Associations, clock: Clock
-    ) -> None:
+    def __init__(self, store: Store, registry: Registry, assoc: Associations, clock: Clock) -> None:
         self._store = store
         self._registry = registry
         self._assoc = assoc
@@ -94,14 +91,9 @@ class Objects:
 
     # -- lookups -------------------------------------------------------------------
 
+    @staticmethod
     def _resolve_ids(
-        self,
-        conn: sqlite3.Connection,
-        portal: Portal,
-        schema: PortalSchema,
-        obj: ObjectType,
-        keys: Sequence[str],
-        id_property: str | None,
+        tx: Tx, obj: ObjectType, keys: Sequence[str], id_property: str | None
     ) -> dict[str, int]:
         """Map each key (an id, or a unique property value) to a record id where one exists."""
         out: dict[str, int] = {}
@@ -112,7 +104,7 @@ class Objects:
                     out[key] = rid
             return out
         assert id_property is not None
-        prop = schema.props(obj).get(id_property)
+        prop = tx.schema.props(obj).get(id_property)
         if prop is None or not prop.has_unique_value:
             raise validation(
                 f"{id_property} is not a unique property of {obj.name}; "
@@ -120,37 +112,37 @@ class Objects:
                 context={"idProperty": [id_property]},
             )
         for key in keys:
-            row = conn.execute(
+            row = tx.conn.execute(
                 "SELECT id FROM uniq WHERE portal_id=? AND obj=? AND prop=? AND value=?",
-                (portal.portal_id, obj.code, id_property, _unique_key(id_property, key)),
+                (tx.pid, obj.code, id_property, _unique_key(id_property, key)),
             ).fetchone()
             if row is not None:
                 out[key] = int(row[0])
         return out
 
+    @staticmethod
     def _fetch(
-        self,
-        conn: sqlite3.Connection,
-        portal: Portal,
-        obj: ObjectType,
-        ids: Sequence[int],
-        archived: bool | None,
+        tx: Tx, obj: ObjectType, ids: Sequence[int], archived: bool | None
     ) -> dict[int, Record]:
         out: dict[int, Record] = {}
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            sql = (
-                f"SELECT {_COLUMNS} FROM records WHERE portal_id=? AND obj=? AND id IN ({marks})"
-            )
-            args: list[Any] = [portal.portal_id, obj.code, *chunk]
+            sql = f"SELECT {_COLUMNS} FROM records WHERE portal_id=? AND obj=? AND id IN ({marks})"
+            args: list[Any] = [tx.pid, obj.code, *chunk]
             if archived is not None:
                 sql += " AND archived=?"
                 args.append(int(archived))
-            for row in conn.execute(sql, args):
+            for row in tx.conn.execute(sql, args):
                 rec = record_from_row(row)
                 out[rec.id] = rec
         return out
+
+    def _find(self, tx: Tx, obj: ObjectType, key: str, id_property: str | None) -> Record | None:
+        ids = self._resolve_ids(tx, obj, [key], id_property)
+        if key not in ids:
+            return None
+        return self._fetch(tx, obj, [ids[key]], False).get(ids[key])
 
     # -- reads ------------------------------------------------------------------------
 
@@ -162,7 +154,13 @@ class Objects:
             rows = conn.execute(
                 f"SELECT {_COLUMNS} FROM records WHERE portal_id=? AND obj=? AND id>? "
                 "AND archived=? ORDER BY id LIMIT ?",
-                (portal.portal_id, obj.code, -1 if after is None else after, int(archived), limit + 1),
+                (
+                    portal.portal_id,
+                    obj.code,
+                    -1 if after is None else after,
+                    int(archived),
+                    limit + 1,
+                ),
             ).fetchall()
         records = [record_from_row(r) for r in rows[:limit]]
         return records, (records[-1].id if len(rows) > limit else None)
@@ -176,10 +174,9 @@ class Objects:
         id_property: str | None = None,
         archived: bool = False,
     ) -> Record:
-        schema = self._registry.schema(portal)
-        with self._store.read() as conn:
-            ids = self._resolve_ids(conn, portal, schema, obj, [key], id_property)
-            found = self._fetch(conn, portal, obj, list(ids.values()), archived)
+        with self._assoc.read_tx(portal) as tx:
+            ids = self._resolve_ids(tx, obj, [key], id_property)
+            found = self._fetch(tx, obj, list(ids.values()), archived)
         if key not in ids or ids[key] not in found:
             raise not_found(context={"id": [key]})
         return found[ids[key]]
@@ -193,11 +190,10 @@ class Objects:
         id_property: str | None = None,
         archived: bool = False,
     ) -> tuple[list[Record], list[BatchItemError]]:
-        schema = self._registry.schema(portal)
         unique_keys = list(dict.fromkeys(keys))
-        with self._store.read() as conn:
-            ids = self._resolve_ids(conn, portal, schema, obj, unique_keys, id_property)
-            found = self._fetch(conn, portal, obj, list(dict.fromkeys(ids.values())), archived)
+        with self._assoc.read_tx(portal) as tx:
+            ids = self._resolve_ids(tx, obj, unique_keys, id_property)
+            found = self._fetch(tx, obj, list(dict.fromkeys(ids.values())), archived)
         results: list[Record] = []
         seen: set[int] = set()
         missing: list[str] = []
@@ -208,22 +204,13 @@ class Objects:
             elif rid not in seen:
                 seen.add(rid)
                 results.append(found[rid])
-        errors = []
-        if missing:
-            errors.append(
-                BatchItemError(
-                    category="OBJECT_NOT_FOUND",
-                    message=f"Could not get some {obj.upper} objects, they may be deleted or "
-                    "not exist. Check that ids are valid.",
-                    context={"ids": missing},
-                )
-            )
-        return results, errors
+        return results, _missing(obj, "get", missing)
 
     # -- writes ------------------------------------------------------------------------
 
+    @staticmethod
     def _clean(
-        self, schema: PortalSchema, obj: ObjectType, properties: Mapping[str, Any]
+        schema: PortalSchema, obj: ObjectType, properties: Mapping[str, Any]
     ) -> tuple[dict[str, str | None], str | None]:
         """Validated property values (None = clear) and a create-date override."""
         defs = schema.props(obj)
@@ -234,22 +221,16 @@ class Objects:
             prop = defs.get(name)
             if prop is None:
                 problems.append(
-                    {
-                        "isValid": False,
-                        "message": f'Property "{name}" does not exist',
-                        "error": "PROPERTY_DOESNT_EXIST",
-                        "name": name,
-                    }
+                    _problem(name, f'Property "{name}" does not exist', "PROPERTY_DOESNT_EXIST")
                 )
                 continue
             if name in READ_ONLY:
                 problems.append(
-                    {
-                        "isValid": False,
-                        "message": f"{name} is a read only property; its value cannot be set.",
-                        "error": "READ_ONLY_VALUE",
-                        "name": name,
-                    }
+                    _problem(
+                        name,
+                        f"{name} is a read only property; its value cannot be set.",
+                        "READ_ONLY_VALUE",
+                    )
                 )
                 continue
             text = coerce_value(prop, name, value)
@@ -263,22 +244,17 @@ class Objects:
             raise _invalid_properties(problems)
         return out, created
 
+    @staticmethod
     def _check_unique(
-        self,
-        conn: sqlite3.Connection,
-        portal: Portal,
-        schema: PortalSchema,
-        obj: ObjectType,
-        rid: int | None,
-        values: Mapping[str, str | None],
+        tx: Tx, obj: ObjectType, rid: int | None, values: Mapping[str, str | None]
     ) -> None:
-        for prop in schema.unique_properties(obj):
+        for prop in tx.schema.unique_properties(obj):
             value = values.get(prop)
             if value is None:
                 continue
-            row = conn.execute(
+            row = tx.conn.execute(
                 "SELECT id FROM uniq WHERE portal_id=? AND obj=? AND prop=? AND value=?",
-                (portal.portal_id, obj.code, prop, _unique_key(prop, value)),
+                (tx.pid, obj.code, prop, _unique_key(prop, value)),
             ).fetchone()
             if row is not None and int(row[0]) != rid:
                 existing = int(row[0])
@@ -291,78 +267,54 @@ class Objects:
                     )
                 raise conflict(message, context={"existingId": [str(existing)], "property": [prop]})
 
+    @staticmethod
     def _write_unique(
-        self,
-        conn: sqlite3.Connection,
-        portal: Portal,
-        schema: PortalSchema,
-        obj: ObjectType,
-        rid: int,
-        before: Mapping[str, str],
-        after: Mapping[str, str],
+        tx: Tx, obj: ObjectType, rid: int, before: Mapping[str, str], after: Mapping[str, str]
     ) -> None:
-        pid = portal.portal_id
-        for prop in schema.unique_properties(obj):
+        for prop in tx.schema.unique_properties(obj):
             old, new = before.get(prop), after.get(prop)
             if old == new:
                 continue
             if old is not None:
-                conn.execute(
+                tx.conn.execute(
                     "DELETE FROM uniq WHERE portal_id=? AND obj=? AND prop=? AND value=? AND id=?",
-                    (pid, obj.code, prop, _unique_key(prop, old), rid),
+                    (tx.pid, obj.code, prop, _unique_key(prop, old), rid),
                 )
             if new is not None:
-                conn.execute(
+                tx.conn.execute(
                     "INSERT OR REPLACE INTO uniq VALUES (?,?,?,?,?)",
-                    (pid, obj.code, prop, _unique_key(prop, new), rid),
+                    (tx.pid, obj.code, prop, _unique_key(prop, new), rid),
                 )
 
-    def _insert(
-        self,
-        conn: sqlite3.Connection,
-        portal: Portal,
-        schema: PortalSchema,
-        obj: ObjectType,
-        item: WriteInput,
-        rid: int,
-        now: str,
-    ) -> Record:
-        values, created = self._clean(schema, obj, item.properties)
+    def _insert(self, tx: Tx, obj: ObjectType, item: WriteInput, rid: int, now: str) -> Record:
+        values, created = self._clean(tx.schema, obj, item.properties)
         props = {k: v for k, v in values.items() if v is not None}
-        self._check_unique(conn, portal, schema, obj, None, props)
+        self._check_unique(tx, obj, None, props)
         rec = Record(rid, created or now, now, False, None, props)
-        conn.execute(
+        tx.conn.execute(
             "INSERT INTO records VALUES (?,?,?,0,?,?,NULL,?)",
-            (portal.portal_id, obj.code, rid, rec.created, rec.updated, json.dumps(props)),
+            (tx.pid, obj.code, rid, rec.created, rec.updated, json.dumps(props)),
         )
-        self._write_unique(conn, portal, schema, obj, rid, {}, props)
+        self._write_unique(tx, obj, rid, {}, props)
         for assoc in item.associations:
-            self._associate_new(conn, portal, schema, obj, rid, assoc)
+            self._associate_new(tx, Ref(obj, rid), assoc)
         return rec
 
-    def _associate_new(
-        self,
-        conn: sqlite3.Connection,
-        portal: Portal,
-        schema: PortalSchema,
-        obj: ObjectType,
-        rid: int,
-        assoc: AssocInput,
-    ) -> None:
+    def _associate_new(self, tx: Tx, ref: Ref, assoc: AssocInput) -> None:
         if not assoc.specs:
             raise validation("an association input needs at least one type")
-        first = schema.assoc_types.get(assoc.specs[0][1])
-        if first is None or first.from_code != obj.code:
+        first = tx.schema.assoc_types.get(assoc.specs[0][1])
+        if first is None or first.from_code != ref.obj.code:
             raise validation(
-                f"{assoc.specs[0][1]} is not a valid association type from {obj.name}",
+                f"{assoc.specs[0][1]} is not a valid association type from {ref.obj.name}",
                 sub_category="crm.associations.INVALID_ASSOCIATION_TYPE",
             )
-        to_obj = schema.objects[first.to_code]
-        types = self._assoc.resolve_specs(schema, obj, to_obj, assoc.specs)
+        to_obj = tx.schema.objects[first.to_code]
+        types = self._assoc.resolve_specs(tx.schema, ref.obj, to_obj, assoc.specs)
         to_id = to_record_id(assoc.to_id)
         if to_id is None:
             raise not_found(f"{to_obj.upper} {assoc.to_id} does not exist")
-        self._assoc.link(conn, portal, schema, obj, rid, to_obj, to_id, types)
+        self._assoc.link(tx, ref, Ref(to_obj, to_id), types)
 
     def create(self, portal: Portal, obj: ObjectType, item: WriteInput) -> Record:
         return self.batch_create(portal, obj, [item])[0]
@@ -371,39 +323,28 @@ class Objects:
         self, portal: Portal, obj: ObjectType, items: Sequence[WriteInput]
     ) -> list[Record]:
         """Create every input or none (the first problem fails the batch)."""
-        schema = self._registry.schema(portal)
         now = self._clock.now_iso()
-        with self._store.write() as conn:
-            first = self._registry.take_ids(conn, portal, len(items))
-            return [
-                self._insert(conn, portal, schema, obj, item, first + i, now)
-                for i, item in enumerate(items)
-            ]
+        with self._assoc.write_tx(portal) as tx:
+            first = self._registry.take_ids(tx.conn, portal, len(items))
+            return [self._insert(tx, obj, item, first + i, now) for i, item in enumerate(items)]
 
     def _update_one(
-        self,
-        conn: sqlite3.Connection,
-        portal: Portal,
-        schema: PortalSchema,
-        obj: ObjectType,
-        rec: Record,
-        properties: Mapping[str, Any],
-        now: str,
+        self, tx: Tx, obj: ObjectType, rec: Record, properties: Mapping[str, Any], now: str
     ) -> Record:
-        values, created = self._clean(schema, obj, properties)
+        values, created = self._clean(tx.schema, obj, properties)
         props = dict(rec.props)
         for name, value in values.items():
             if value is None:
                 props.pop(name, None)
             else:
                 props[name] = value
-        self._check_unique(conn, portal, schema, obj, rec.id, props)
+        self._check_unique(tx, obj, rec.id, props)
         new = Record(rec.id, created or rec.created, now, False, None, props)
-        conn.execute(
+        tx.conn.execute(
             "UPDATE records SET created=?, updated=?, props=? WHERE portal_id=? AND obj=? AND id=?",
-            (new.created, now, json.dumps(props), portal.portal_id, obj.code, rec.id),
+            (new.created, now, json.dumps(props), tx.pid, obj.code, rec.id),
         )
-        self._write_unique(conn, portal, schema, obj, rec.id, rec.props, props)
+        self._write_unique(tx, obj, rec.id, rec.props, props)
         return new
 
     def update(self, portal: Portal, obj: ObjectType, item: WriteInput) -> Record:
@@ -419,31 +360,17 @@ class Objects:
         dupes = sorted({k for k in keys if keys.count(k) > 1})
         if dupes:
             raise validation(f"Duplicate IDs found in batch input: {dupes}")
-        schema = self._registry.schema(portal)
         now = self._clock.now_iso()
         results: list[Record] = []
         missing: list[str] = []
-        with self._store.write() as conn:
+        with self._assoc.write_tx(portal) as tx:
             for item in items:
-                key = str(item.id)
-                ids = self._resolve_ids(conn, portal, schema, obj, [key], item.id_property)
-                found = self._fetch(conn, portal, obj, list(ids.values()), False)
-                rec = found.get(ids.get(key, -1))
+                rec = self._find(tx, obj, str(item.id), item.id_property)
                 if rec is None:
-                    missing.append(key)
+                    missing.append(str(item.id))
                     continue
-                results.append(self._update_one(conn, portal, schema, obj, rec, item.properties, now))
-        errors = []
-        if missing:
-            errors.append(
-                BatchItemError(
-                    category="OBJECT_NOT_FOUND",
-                    message=f"Could not update some {obj.upper} objects, they may be deleted or "
-                    "not exist. Check that ids are valid.",
-                    context={"ids": missing},
-                )
-            )
-        return results, errors
+                results.append(self._update_one(tx, obj, rec, item.properties, now))
+        return results, _missing(obj, "update", missing)
 
     def batch_upsert(
         self, portal: Portal, obj: ObjectType, items: Sequence[WriteInput]
@@ -452,43 +379,51 @@ class Objects:
         keys = [(i.id_property, str(i.id)) for i in items]
         if len(set(keys)) != len(keys):
             raise validation("Duplicate IDs found in batch input")
-        schema = self._registry.schema(portal)
         now = self._clock.now_iso()
         out: list[tuple[Record, bool]] = []
-        with self._store.write() as conn:
+        with self._assoc.write_tx(portal) as tx:
             for item in items:
                 if not item.id_property:
                     raise validation("idProperty is required for each upsert input")
                 key = str(item.id)
-                ids = self._resolve_ids(conn, portal, schema, obj, [key], item.id_property)
-                found = self._fetch(conn, portal, obj, list(ids.values()), False)
-                rec = found.get(ids.get(key, -1))
+                rec = self._find(tx, obj, key, item.id_property)
                 if rec is not None:
-                    out.append(
-                        (self._update_one(conn, portal, schema, obj, rec, item.properties, now), False)
-                    )
+                    out.append((self._update_one(tx, obj, rec, item.properties, now), False))
                     continue
                 if item.id_property == "hs_object_id":
                     raise validation(f"{obj.singular} {key} does not exist; cannot upsert by id")
                 props = {**item.properties, item.id_property: key}
-                rid = self._registry.take_ids(conn, portal, 1)
-                out.append(
-                    (self._insert(conn, portal, schema, obj, WriteInput(props), rid, now), True)
-                )
+                rid = self._registry.take_ids(tx.conn, portal, 1)
+                out.append((self._insert(tx, obj, WriteInput(props), rid, now), True))
         return out
 
     def archive(self, portal: Portal, obj: ObjectType, keys: Sequence[str]) -> None:
         """Archive records (ids that do not exist are ignored, as HubSpot does)."""
-        schema = self._registry.schema(portal)
         now = self._clock.now_iso()
-        with self._store.write() as conn:
-            ids = self._resolve_ids(conn, portal, schema, obj, list(keys), None)
-            found = self._fetch(conn, portal, obj, list(ids.values()), False)
-            for rec in found.values():
-                conn.execute(
+        with self._assoc.write_tx(portal) as tx:
+            ids = self._resolve_ids(tx, obj, list(keys), None)
+            for rec in self._fetch(tx, obj, list(ids.values()), False).values():
+                tx.conn.execute(
                     "UPDATE records SET archived=1, archived_at=?, updated=? "
                     "WHERE portal_id=? AND obj=? AND id=?",
-                    (now, now, portal.portal_id, obj.code, rec.id),
+                    (now, now, tx.pid, obj.code, rec.id),
                 )
-                self._write_unique(conn, portal, schema, obj, rec.id, rec.props, {})
-                self._assoc.remove_record(conn, portal, obj, rec.id)
+                self._write_unique(tx, obj, rec.id, rec.props, {})
+                self._assoc.remove_record(tx, Ref(obj, rec.id))
+
+
+def _problem(name: str, message: str, error: str) -> dict[str, Any]:
+    return {"isValid": False, "message": message, "error": error, "name": name}
+
+
+def _missing(obj: ObjectType, verb: str, keys: list[str]) -> list[BatchItemError]:
+    if not keys:
+        return []
+    return [
+        BatchItemError(
+            category="OBJECT_NOT_FOUND",
+            message=f"Could not {verb} some {obj.upper} objects, they may be deleted or not "
+            "exist. Check that ids are valid.",
+            context={"ids": keys},
+        )
+    ]

@@ -147,6 +147,7 @@ def _pair(
     a_sing: str,
     b_sing: str,
     unlabeled: tuple[int, int],
+    *,
     primary: tuple[int, int] | None = None,
 ) -> list[AssocType]:
     ab, ba = unlabeled
@@ -172,16 +173,18 @@ def _self(code: int, sing: str, type_id: int) -> AssocType:
 
 
 HUBSPOT_DEFINED: tuple[AssocType, ...] = (
-    *_pair(1, 2, "contact", "company", (279, 280), (1, 2)),
+    *_pair(1, 2, "contact", "company", (279, 280), primary=(1, 2)),
     *_pair(3, 1, "deal", "contact", (3, 4)),
-    *_pair(3, 2, "deal", "company", (341, 342), (5, 6)),
+    *_pair(3, 2, "deal", "company", (341, 342), primary=(5, 6)),
     *_pair(1, 5, "contact", "ticket", (15, 16)),
-    *_pair(5, 2, "ticket", "company", (339, 340), (26, 25)),
+    *_pair(5, 2, "ticket", "company", (339, 340), primary=(26, 25)),
     *_pair(3, 5, "deal", "ticket", (27, 28)),
     _self(1, "contact", 449),
     _self(2, "company", 450),
     _self(3, "deal", 451),
     _self(5, "ticket", 452),
-    AssocType(13, "HUBSPOT_DEFINED", 2, 2, "label", "Parent Company", "parent_to_child_company", 14),
+    AssocType(
+        13, "HUBSPOT_DEFINED", 2, 2, "label", "Parent Company", "parent_to_child_company", 14
+    ),
     AssocType(14, "HUBSPOT_DEFINED", 2, 2, "label", "Child Company", "child_to_parent_company", 13),
 )

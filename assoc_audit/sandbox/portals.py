@@ -164,7 +164,9 @@ class Registry:
 
     def all(self) -> list[Portal]:
         with self._store.read() as conn:
-            rows = conn.execute("SELECT portal_id, hub_id FROM portals ORDER BY portal_id").fetchall()
+            rows = conn.execute(
+                "SELECT portal_id, hub_id FROM portals ORDER BY portal_id"
+            ).fetchall()
         return [Portal(int(a), int(b)) for a, b in rows]
 
     def clear(self, portal: Portal) -> None:

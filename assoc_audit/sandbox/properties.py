@@ -124,11 +124,11 @@ class PropertyDef:
         )
 
 
-def _hs(name: str, label: str, type_: str = "string", field_type: str = "text", **kw: Any) -> PropertyDef:
+def _hs(
+    name: str, label: str, type_: str = "string", field_type: str = "text", **kw: Any
+) -> PropertyDef:
     group = kw.pop("group_name", "sandbox_information")
-    return PropertyDef(
-        name, label, type_, field_type, group_name=group, hubspot_defined=True, **kw
-    )
+    return PropertyDef(name, label, type_, field_type, group_name=group, hubspot_defined=True, **kw)
 
 
 def _system(obj: ObjectType) -> list[PropertyDef]:
@@ -191,13 +191,15 @@ def coerce_value(prop: PropertyDef | None, name: str, value: Any) -> str | None:
     if isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, int | float):
-        text = repr(value) if isinstance(value, float) and not value.is_integer() else str(int(value))
+        text = (
+            repr(value) if isinstance(value, float) and not value.is_integer() else str(int(value))
+        )
     elif isinstance(value, str):
         text = value
     else:
         raise validation(
-            f"Property values were not valid: [{{\"isValid\":false,\"message\":\"{value!r} is "
-            f"not a valid value for {name}\",\"error\":\"INVALID_PROPERTY_VALUE\",\"name\":\"{name}\"}}]"
+            f'Property values were not valid: [{{"isValid":false,"message":"{value!r} is '
+            f'not a valid value for {name}","error":"INVALID_PROPERTY_VALUE","name":"{name}"}}]'
         )
     if text == "":
         return None

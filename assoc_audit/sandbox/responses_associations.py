@@ -57,7 +57,9 @@ class AssociationResponses:
     def __init__(self, backend: SandboxBackend) -> None:
         self.backend = backend
 
-    def _pair(self, req: Request, a: str = "from_type", b: str = "to_type") -> tuple[Portal, PortalSchema, ObjectType, ObjectType]:
+    def _pair(
+        self, req: Request, a: str = "from_type", b: str = "to_type"
+    ) -> tuple[Portal, PortalSchema, ObjectType, ObjectType]:
         assert req.portal is not None
         schema = self.backend.registry.schema(req.portal)
         return req.portal, schema, schema.resolve(req.params[a]), schema.resolve(req.params[b])
@@ -74,7 +76,12 @@ class AssociationResponses:
                 raise validation(f"limit must be less than or equal to {req.limits.assoc_page_max}")
             limit = req.limits.assoc_page_max
         page = self.backend.assoc.page(
-            portal, f, req.params["object_id"], t, after=decode_cursor(req.param("after")), limit=limit
+            portal,
+            f,
+            req.params["object_id"],
+            t,
+            after=decode_cursor(req.param("after")),
+            limit=limit,
         )
         body: dict[str, Any] = {"results": _links(page)}
         if page.next_after is not None:
@@ -104,7 +111,10 @@ class AssociationResponses:
         )
         if errors:
             raise _as_error(errors[0])
-        return Response(200, batch_body(self._defaults(f, t, results), [], started, self.backend.clock.now_iso()))
+        return Response(
+            200,
+            batch_body(self._defaults(f, t, results), [], started, self.backend.clock.now_iso()),
+        )
 
     @staticmethod
     def _defaults(f: ObjectType, t: ObjectType, results: list[Any]) -> list[dict[str, Any]]:
@@ -122,7 +132,9 @@ class AssociationResponses:
 
     def record_archive(self, req: Request) -> Response:
         portal, _, f, t = self._pair(req, "object_type", "to_object_type")
-        self.backend.assoc.archive(portal, f, t, [(req.params["object_id"], [req.params["to_object_id"]])])
+        self.backend.assoc.archive(
+            portal, f, t, [(req.params["object_id"], [req.params["to_object_id"]])]
+        )
         return Response(204)
 
     # -- batch ---------------------------------------------------------------------------
@@ -136,7 +148,9 @@ class AssociationResponses:
             after = raw.get("after")
             inputs.append((str(raw["id"]), decode_cursor(str(after)) if after else None))
         started = self.backend.clock.now_iso()
-        results, errors = self.backend.assoc.read(portal, f, t, inputs, req.limits.assoc_batch_read_page)
+        results, errors = self.backend.assoc.read(
+            portal, f, t, inputs, req.limits.assoc_batch_read_page
+        )
         out = []
         for from_text, page in results:
             item: dict[str, Any] = {"from": {"id": from_text}, "to": _links(page)}
@@ -154,15 +168,22 @@ class AssociationResponses:
             items.append((_id_of(raw, "from"), _id_of(raw, "to"), _specs(raw.get("types"))))
         started = self.backend.clock.now_iso()
         results, errors = self.backend.assoc.create(portal, f, t, items)
-        body = batch_body([_pair_json(p) for p in results], errors, started, self.backend.clock.now_iso())
+        body = batch_body(
+            [_pair_json(p) for p in results], errors, started, self.backend.clock.now_iso()
+        )
         return Response(207 if errors else 201, body)
 
     def batch_default(self, req: Request) -> Response:
         portal, _, f, t = self._pair(req)
-        items = [(_id_of(raw, "from"), _id_of(raw, "to")) for raw in req.inputs(req.limits.assoc_batch_write_max)]
+        items = [
+            (_id_of(raw, "from"), _id_of(raw, "to"))
+            for raw in req.inputs(req.limits.assoc_batch_write_max)
+        ]
         started = self.backend.clock.now_iso()
         results, errors = self.backend.assoc.create_default(portal, f, t, items)
-        body = batch_body(self._defaults(f, t, results), errors, started, self.backend.clock.now_iso())
+        body = batch_body(
+            self._defaults(f, t, results), errors, started, self.backend.clock.now_iso()
+        )
         return Response(200, body)
 
     def batch_archive(self, req: Request) -> Response:
@@ -172,7 +193,9 @@ class AssociationResponses:
             to = raw.get("to") if isinstance(raw, dict) else None
             if not isinstance(to, list):
                 raise validation("Invalid input JSON: 'to' must be a list of {'id': …}")
-            items.append((_id_of(raw, "from"), [str(x.get("id")) for x in to if isinstance(x, dict)]))
+            items.append(
+                (_id_of(raw, "from"), [str(x.get("id")) for x in to if isinstance(x, dict)])
+            )
         self.backend.assoc.archive(portal, f, t, items)
         return Response(204)
 
@@ -197,7 +220,11 @@ class AssociationResponses:
         if not isinstance(body, dict) or not body.get("label"):
             raise validation("Invalid input JSON: 'label' is required")
         types = self.backend.labels.create(
-            portal, f, t, str(body["label"]), name=body.get("name") or None,
+            portal,
+            f,
+            t,
+            str(body["label"]),
+            name=body.get("name") or None,
             inverse_label=body.get("inverseLabel") or None,
         )
         return Response(200, {"results": [x.spec() for x in types]})
@@ -208,7 +235,11 @@ class AssociationResponses:
         if not isinstance(body, dict) or body.get("associationTypeId") is None:
             raise validation("Invalid input JSON: 'associationTypeId' is required")
         self.backend.labels.update(
-            portal, f, t, int(body["associationTypeId"]), label=body.get("label") or None,
+            portal,
+            f,
+            t,
+            int(body["associationTypeId"]),
+            label=body.get("label") or None,
             inverse_label=body.get("inverseLabel") or None,
         )
         return Response(204)
@@ -218,7 +249,9 @@ class AssociationResponses:
         try:
             type_id = int(req.params["type_id"])
         except ValueError:
-            raise validation(f"associationTypeId {req.params['type_id']!r} is not a number") from None
+            raise validation(
+                f"associationTypeId {req.params['type_id']!r} is not a number"
+            ) from None
         self.backend.labels.delete(portal, f, t, type_id)
         return Response(204)
 
@@ -237,8 +270,14 @@ class AssociationResponses:
     def _limit_inputs(self, req: Request) -> list[LimitInput]:
         out: list[LimitInput] = []
         for raw in req.inputs(req.limits.assoc_batch_write_max):
-            if not isinstance(raw, dict) or raw.get("typeId") is None or raw.get("maxToObjectIds") is None:
-                raise validation("Invalid input JSON: each input needs category, typeId and maxToObjectIds")
+            if (
+                not isinstance(raw, dict)
+                or raw.get("typeId") is None
+                or raw.get("maxToObjectIds") is None
+            ):
+                raise validation(
+                    "Invalid input JSON: each input needs category, typeId and maxToObjectIds"
+                )
             try:
                 out.append((raw.get("category"), int(raw["typeId"]), int(raw["maxToObjectIds"])))
             except (TypeError, ValueError):
@@ -248,9 +287,16 @@ class AssociationResponses:
     def configs_create(self, req: Request) -> Response:
         portal, _, f, t = self._pair(req)
         started = self.backend.clock.now_iso()
-        done, errors = self.backend.labels.set_limits(portal, f, t, self._limit_inputs(req), mode="create")
+        done, errors = self.backend.labels.set_limits(
+            portal, f, t, self._limit_inputs(req), mode="create"
+        )
         results = [
-            {"category": x.category, "typeId": x.type_id, "label": x.label, "userEnforcedMaxToObjectIds": m}
+            {
+                "category": x.category,
+                "typeId": x.type_id,
+                "label": x.label,
+                "userEnforcedMaxToObjectIds": m,
+            }
             for x, m in done
         ]
         body = batch_body(results, errors, started, self.backend.clock.now_iso())
@@ -259,8 +305,13 @@ class AssociationResponses:
     def configs_update(self, req: Request) -> Response:
         portal, _, f, t = self._pair(req)
         started = self.backend.clock.now_iso()
-        done, errors = self.backend.labels.set_limits(portal, f, t, self._limit_inputs(req), mode="update")
-        results = [{"category": x.category, "typeId": x.type_id, "userEnforcedMaxToObjectIds": m} for x, m in done]
+        done, errors = self.backend.labels.set_limits(
+            portal, f, t, self._limit_inputs(req), mode="update"
+        )
+        results = [
+            {"category": x.category, "typeId": x.type_id, "userEnforcedMaxToObjectIds": m}
+            for x, m in done
+        ]
         body = batch_body(results, errors, started, self.backend.clock.now_iso())
         return Response(207 if errors else 200, body)
 
@@ -278,5 +329,9 @@ class AssociationResponses:
 def _as_error(err: Any) -> Exception:
     from .exceptions import ApiError
 
-    status = 404 if err.category == "OBJECT_NOT_FOUND" else 409 if err.category == "CONFLICT" else 400
-    return ApiError(status, err.category, err.message, sub_category=err.sub_category, context=err.context)
+    status = (
+        404 if err.category == "OBJECT_NOT_FOUND" else 409 if err.category == "CONFLICT" else 400
+    )
+    return ApiError(
+        status, err.category, err.message, sub_category=err.sub_category, context=err.context
+    )

@@ -18,7 +18,15 @@ from .objects import AssocInput, Record, WriteInput
 from .objecttypes import ObjectType
 from .portals import Portal, PortalSchema
 from .search import SearchRequest
-from .wire import Request, Response, batch_body, decode_cursor, paging, record_json, v3_association_map
+from .wire import (
+    Request,
+    Response,
+    batch_body,
+    decode_cursor,
+    paging,
+    record_json,
+    v3_association_map,
+)
 
 __all__ = ["ObjectResponses"]
 
@@ -29,11 +37,15 @@ def _specs(types: Any) -> tuple[LinkSpec, ...]:
     out: list[LinkSpec] = []
     for t in types:
         if not isinstance(t, dict) or "associationTypeId" not in t:
-            raise validation("each association type needs associationCategory and associationTypeId")
+            raise validation(
+                "each association type needs associationCategory and associationTypeId"
+            )
         try:
             out.append((t.get("associationCategory"), int(t["associationTypeId"])))
         except (TypeError, ValueError):
-            raise validation(f"associationTypeId {t.get('associationTypeId')!r} is not a number") from None
+            raise validation(
+                f"associationTypeId {t.get('associationTypeId')!r} is not a number"
+            ) from None
     return tuple(out)
 
 
@@ -86,13 +98,13 @@ class ObjectResponses:
         maps: dict[int, dict[str, Any]] = {}
         if assoc_names and records:
             ids = [r.id for r in records]
-            with self.backend.store.read() as conn:
+            with self.backend.associations.read_tx(portal) as tx:
                 for name in dict.fromkeys(assoc_names):
                     to_obj = schema.aliases.get(name.lower())
                     if to_obj is None or schema.unlabeled(obj.code, to_obj.code) is None:
                         continue
                     found = self.backend.associations.record_maps(
-                        conn, portal, schema, obj, ids, to_obj, req.limits.record_assoc_max
+                        tx, obj, ids, to_obj, req.limits.record_assoc_max
                     )
                     for rid, (entries, more) in found.items():
                         maps.setdefault(rid, {})[to_obj.name] = v3_association_map(entries, more)
@@ -103,7 +115,7 @@ class ObjectResponses:
 
     # -- basic ---------------------------------------------------------------------
 
-    def list(self, req: Request) -> Response:
+    def list_page(self, req: Request) -> Response:
         portal, schema, obj = self._ctx(req)
         history = req.list_param("propertiesWithHistory")
         page_max = req.limits.history_page_max if history else req.limits.list_page_max
@@ -211,7 +223,9 @@ class ObjectResponses:
         )
         return self._batch(results, errors, started, ok=200)
 
-    def _batch(self, results: list[Any], errors: Sequence[BatchItemError], started: str, *, ok: int) -> Response:
+    def _batch(
+        self, results: list[Any], errors: Sequence[BatchItemError], started: str, *, ok: int
+    ) -> Response:
         body = batch_body(results, errors, started, self.backend.clock.now_iso())
         return Response(207 if errors else ok, body)
 
@@ -220,7 +234,10 @@ class ObjectResponses:
         items = [_write_input(raw) for raw in req.inputs(req.limits.batch_max)]
         started = self.backend.clock.now_iso()
         records = self.backend.objects.batch_create(portal, obj, items)
-        results = [record_json(r, obj, schema, list(i.properties)) for r, i in zip(records, items, strict=True)]
+        results = [
+            record_json(r, obj, schema, list(i.properties))
+            for r, i in zip(records, items, strict=True)
+        ]
         return self._batch(results, [], started, ok=201)
 
     def batch_update(self, req: Request) -> Response:
@@ -237,7 +254,9 @@ class ObjectResponses:
         items = [_write_input(raw, need_id=True) for raw in req.inputs(req.limits.batch_max)]
         started = self.backend.clock.now_iso()
         done = self.backend.objects.batch_upsert(portal, obj, items)
-        wanted = sorted({p for i in items for p in i.properties} | {i.id_property or "" for i in items} - {""})
+        wanted = sorted(
+            {p for i in items for p in i.properties} | {i.id_property or "" for i in items} - {""}
+        )
         results = [{**record_json(r, obj, schema, wanted), "new": new} for r, new in done]
         return self._batch(results, [], started, ok=200)
 
@@ -276,7 +295,9 @@ class ObjectResponses:
             limit=limit,
             after=after,
         )
-        records, total, next_after = self.backend.search.run(portal, obj, search, req.limits.search_caps())
+        records, total, next_after = self.backend.search.run(
+            portal, obj, search, req.limits.search_caps()
+        )
         props = body.get("properties")
         results = [
             record_json(r, obj, schema, list(props) if isinstance(props, list) and props else None)
@@ -299,7 +320,9 @@ class ObjectResponses:
         _, schema, obj = self._ctx(req)
         prop = schema.props(obj).get(req.params["property_name"])
         if prop is None:
-            raise not_found(f"Unable to find property {req.params['property_name']!r} on {obj.name}")
+            raise not_found(
+                f"Unable to find property {req.params['property_name']!r} on {obj.name}"
+            )
         return Response(200, prop.to_api())
 
     def property_create(self, req: Request) -> Response:
@@ -334,13 +357,17 @@ class ObjectResponses:
                 missing.append(name)
             else:
                 results.append(prop.to_api())
-        errors = [
-            BatchItemError(
-                category="OBJECT_NOT_FOUND",
-                message=f"Unable to find some properties on {obj.name}",
-                context={"names": missing},
-            )
-        ] if missing else []
+        errors = (
+            [
+                BatchItemError(
+                    category="OBJECT_NOT_FOUND",
+                    message=f"Unable to find some properties on {obj.name}",
+                    context={"names": missing},
+                )
+            ]
+            if missing
+            else []
+        )
         return self._batch(results, errors, started, ok=200)
 
     def properties_batch_create(self, req: Request) -> Response:

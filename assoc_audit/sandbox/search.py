@@ -58,7 +58,9 @@ def _py_token(value: object, pattern: object) -> int:
     words = _WORD.findall(str(value).lower())
     if "*" in pat:
         text = str(value).lower()
-        return int(fnmatch.fnmatchcase(text, pat) or any(fnmatch.fnmatchcase(w, pat) for w in words))
+        return int(
+            fnmatch.fnmatchcase(text, pat) or any(fnmatch.fnmatchcase(w, pat) for w in words)
+        )
     return int(pat in words or pat == str(value).lower())
 
 
@@ -201,7 +203,9 @@ class _Builder:
         if not isinstance(sort, Mapping) or not sort.get("propertyName"):
             raise validation(f"invalid sort {sort!r}")
         col, kind = self.column(str(sort["propertyName"]))
-        direction = "DESC" if str(sort.get("direction", "ASCENDING")).upper().startswith("DESC") else "ASC"
+        direction = (
+            "DESC" if str(sort.get("direction", "ASCENDING")).upper().startswith("DESC") else "ASC"
+        )
         key = f"py_lower({col})" if kind == "text" else col
         return f"{key} {direction}, id {direction}"
 
@@ -250,14 +254,17 @@ class Search:
         if parts:
             where += " AND (" + " OR ".join(parts) + ")"
         if req.query:
-            where += f" AND py_query(props, {b.arg(req.query)}, {b.arg(','.join(obj.search_properties))}) = 1"
+            query, names = b.arg(req.query), b.arg(",".join(obj.search_properties))
+            where += f" AND py_query(props, {query}, {names}) = 1"
         where_args = [*base_args, *b.args]
         order = b.order(req.sorts)
         order_args = b.args[len(where_args) - len(base_args) :]
         limit = min(req.limit, caps.total_max - req.after)
         with self._store.read() as conn:
             total = int(
-                conn.execute(f"SELECT count(*) FROM records WHERE {where}", where_args).fetchone()[0]
+                conn.execute(f"SELECT count(*) FROM records WHERE {where}", where_args).fetchone()[
+                    0
+                ]
             )
             rows = conn.execute(
                 "SELECT id, created, updated, archived, archived_at, props FROM records "

@@ -45,39 +45,74 @@ LABELS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 _FIRST = (
-    "Anna Ben Chloe David Emma Felix Grace Hugo Isla Jack Karin Liam Mia Noah Olivia Paul Quinn "
-    "Rosa Sam Tara Umar Vera Will Xena Yusuf Zoe Aaron Bella Carlos Dana Elif Farid Gina Hana "
-    "Ivan Jana Kofi Lena Marco Nina Omar Priya Rafael Sara Tomas Uma Victor Wen Yara Zack Alba "
-    "Bruno Clara Diego Eva Fatima Georg Helen Ines Jonas Kai Lara Mateo Nora Oscar Pia Ruth "
-    "Sofia Theo Ursula Vlad Wanda Yann Amir Bea Cyril Dora Emil Flora Gus Heidi Igor Jade Kurt"
-).split()
+    "Anna Ben Chloe David Emma Felix Grace Hugo Isla Jack Karin Liam Mia Noah Olivia Paul "
+    "Quinn Rosa Sam Tara Umar Vera Will Xena Yusuf Zoe Aaron Bella Carlos Dana Elif Farid "
+    "Gina Hana Ivan Jana Kofi Lena Marco Nina Omar Priya Rafael Sara Tomas Uma Victor Wen "
+    "Yara Zack Alba Bruno Clara Diego Eva Fatima Georg Helen Ines Jonas Kai Lara Mateo Nora "
+    "Oscar Pia Ruth Sofia Theo Ursula Vlad Wanda Yann Amir Bea Cyril Dora Emil Flora Gus "
+    "Heidi Igor Jade Kurt"
+)
 _LAST = (
-    "Smith Jones Brown Garcia Miller Davis Wilson Taylor Moore Clark Lewis Walker Hall Young King "
-    "Wright Lopez Hill Scott Green Adams Baker Nelson Carter Mitchell Perez Roberts Turner Phillips "
-    "Campbell Parker Evans Edwards Collins Stewart Morris Rogers Reed Cook Morgan Bell Murphy "
-    "Bailey Rivera Cooper Richardson Cox Howard Ward Torres Peterson Gray Ramirez James Watson "
-    "Brooks Kelly Sanders Price Bennett Wood Barnes Ross Henderson Coleman Jenkins Perry Powell "
-    "Long Patterson Hughes Flores Washington Butler Simmons Foster Bryant Alexander Russell "
-    "Griffin Diaz Hayes Myers Ford Hamilton Graham Sullivan Wallace Woods Cole West Jordan Owens "
-    "Schmidt Muller Weber Novak Rossi Ferrari Dubois Laurent Jensen Hansen Nowak Silva Santos"
-).split()
+    "Smith Jones Brown Garcia Miller Davis Wilson Taylor Moore Clark Lewis Walker Hall Young "
+    "King Wright Lopez Hill Scott Green Adams Baker Nelson Carter Mitchell Perez Roberts "
+    "Turner Phillips Campbell Parker Evans Edwards Collins Stewart Morris Rogers Reed Cook "
+    "Morgan Bell Murphy Bailey Rivera Cooper Richardson Cox Howard Ward Torres Peterson Gray "
+    "Ramirez James Watson Brooks Kelly Sanders Price Bennett Wood Barnes Ross Henderson "
+    "Coleman Jenkins Perry Powell Long Patterson Hughes Flores Washington Butler Simmons "
+    "Foster Bryant Alexander Russell Griffin Diaz Hayes Myers Ford Hamilton Graham Sullivan "
+    "Wallace Woods Cole West Jordan Owens Schmidt Muller Weber Novak Rossi Ferrari Dubois "
+    "Laurent Jensen Hansen Nowak Silva Santos"
+)
 _ADJ = (
     "Blue Bright Silver Golden Northern Swift Green Clear Bold Prime Urban Summit Quiet Rapid "
-    "Solid Open Smart True Red Deep Cedar Iron Maple Coastal Alpine Lunar Solar Vivid Agile Noble"
-).split()
+    "Solid Open Smart True Red Deep Cedar Iron Maple Coastal Alpine Lunar Solar Vivid Agile "
+    "Noble"
+)
 _NOUN = (
     "Harbor River Peak Forge Bridge Field Stone Pixel Cloud Orbit Vertex Anchor Beacon Canyon "
-    "Delta Falcon Grove Horizon Island Lantern Meadow Nexus Ocean Pine Quarry Ridge Signal Tide "
-    "Valley Willow"
-).split()
-_SUFFIX = ("Logistics", "Labs", "Systems", "Partners", "Foods", "Health", "Energy", "Media",
-           "Analytics", "Retail", "Capital", "Robotics", "Studio", "Works", "Group", "Software")
+    "Delta Falcon Grove Horizon Island Lantern Meadow Nexus Ocean Pine Quarry Ridge Signal "
+    "Tide Valley Willow"
+)
+_SUFFIX = (
+    "Logistics",
+    "Labs",
+    "Systems",
+    "Partners",
+    "Foods",
+    "Health",
+    "Energy",
+    "Media",
+    "Analytics",
+    "Retail",
+    "Capital",
+    "Robotics",
+    "Studio",
+    "Works",
+    "Group",
+    "Software",
+)
 _TLD = ("com", "com", "com", "io", "co", "net", "org", "de", "co.uk", "fr")
 _FREE = ("gmail.com", "outlook.com", "yahoo.com", "proton.me", "icloud.com")
-_PRODUCT = ("Annual licence", "Pilot", "Renewal", "Expansion", "Onboarding", "Support plan",
-            "Enterprise upgrade", "Starter bundle")
-_TICKET = ("Cannot log in", "Invoice question", "Data export fails", "Feature request",
-           "Sync error", "Password reset", "Billing address change", "API limit reached")
+_PRODUCT = (
+    "Annual licence",
+    "Pilot",
+    "Renewal",
+    "Expansion",
+    "Onboarding",
+    "Support plan",
+    "Enterprise upgrade",
+    "Starter bundle",
+)
+_TICKET = (
+    "Cannot log in",
+    "Invoice question",
+    "Data export fails",
+    "Feature request",
+    "Sync error",
+    "Password reset",
+    "Billing address change",
+    "API limit reached",
+)
 
 
 @dataclass(frozen=True)
@@ -182,50 +217,85 @@ def synthesize_portal(
     ticket_ids, _ = _ids(rng, last + 1000, n_t)
 
     # companies
-    adj, noun = _pick(rng, _ADJ, n_c), _pick(rng, _NOUN, n_c)
+    adj, noun = _pick(rng, _ADJ.split(), n_c), _pick(rng, _NOUN.split(), n_c)
     name = adj + " " + noun + " " + _pick(rng, _SUFFIX, n_c)
     slug = (adj + noun).str.lower()
     domain = _unique(slug + "." + _pick(rng, _TLD, n_c), ".")
     style = rng.random(n_c)
     clean = domain.to_numpy(dtype=object)
-    shown = np.select(
+    shown: np.ndarray = np.select(
         [style < 0.02, style < 0.04, style >= 0.97],
-        [np.char.add("www.", clean.astype(str)).astype(object), np.char.upper(clean.astype(str)).astype(object), None],
+        [
+            np.char.add("www.", clean.astype(str)).astype(object),
+            np.char.upper(clean.astype(str)).astype(object),
+            np.full(n_c, None, dtype=object),
+        ],
         default=clean,
     )
-    companies_df = pd.DataFrame({"id": _text(company_ids.astype(str).astype(object)), "name": name, "domain": _text(shown)})
+    companies_df = pd.DataFrame(
+        {"id": _text(company_ids.astype(str).astype(object)), "name": name, "domain": _text(shown)}
+    )
 
     # contacts and their companies
-    first = _pick(rng, _FIRST, n_p)
-    last_name = _pick(rng, _LAST, n_p)
+    first = _pick(rng, _FIRST.split(), n_p)
+    last_name = _pick(rng, _LAST.split(), n_p)
     has_primary = rng.random(n_p) < primary_share
     primary_idx = _skewed(rng, n_p, max(n_c, 1))
-    work_domain = domain.to_numpy(dtype=object)[primary_idx] if n_c else np.full(n_p, None, dtype=object)
+    work_domain = (
+        domain.to_numpy(dtype=object)[primary_idx] if n_c else np.full(n_p, None, dtype=object)
+    )
     use_work = has_primary & (rng.random(n_p) < 0.75)
-    mail_domain = np.where(use_work, work_domain, np.asarray(_FREE, dtype=object)[rng.integers(0, len(_FREE), n_p)])
+    mail_domain = np.where(
+        use_work, work_domain, np.asarray(_FREE, dtype=object)[rng.integers(0, len(_FREE), n_p)]
+    )
     local = first.str.lower() + "." + last_name.str.lower()
     email = _unique(local + "@" + _text(mail_domain), "@")
     contacts_df = pd.DataFrame(
-        {"id": _text(contact_ids.astype(str).astype(object)), "email": email, "firstname": first, "lastname": last_name}
+        {
+            "id": _text(contact_ids.astype(str).astype(object)),
+            "email": email,
+            "firstname": first,
+            "lastname": last_name,
+        }
     )
 
     links: list[pd.DataFrame] = []
     p_from = contact_ids[has_primary]
     p_to = company_ids[primary_idx[has_primary]] if n_c else np.zeros(0, dtype=np.int64)
-    links += [_links("contacts", p_from, "companies", p_to, None), _links("contacts", p_from, "companies", p_to, "Primary")]
+    links += [
+        _links("contacts", p_from, "companies", p_to, None),
+        _links("contacts", p_from, "companies", p_to, "Primary"),
+    ]
     second = rng.random(n_p) < second_company_share
     s_idx = _skewed(rng, n_p, max(n_c, 1))
     second &= (s_idx != primary_idx) & (n_c > 1)
-    links.append(_links("contacts", contact_ids[second], "companies", company_ids[s_idx[second]] if n_c else s_idx[second], None))
+    links.append(
+        _links(
+            "contacts",
+            contact_ids[second],
+            "companies",
+            company_ids[s_idx[second]] if n_c else s_idx[second],
+            None,
+        )
+    )
     lab = rng.random(len(p_from))
-    for i, (label, share) in enumerate((("Billing contact", label_share), ("Decision maker", label_share / 2))):
+    for i, (label, share) in enumerate(
+        (("Billing contact", label_share), ("Decision maker", label_share / 2))
+    ):
         pick = (lab >= i * label_share) & (lab < i * label_share + share)
         links.append(_links("contacts", p_from[pick], "companies", p_to[pick], label))
 
     # deals
-    d_company = company_ids[_skewed(rng, n_d, max(n_c, 1))] if n_c else np.zeros(n_d, dtype=np.int64)
-    deal_name = _text(np.asarray(companies_df["name"].to_numpy(dtype=object), dtype=object)[
-        np.searchsorted(company_ids, d_company)] if n_c else np.full(n_d, "Deal", dtype=object))
+    d_company = (
+        company_ids[_skewed(rng, n_d, max(n_c, 1))] if n_c else np.zeros(n_d, dtype=np.int64)
+    )
+    deal_name = _text(
+        np.asarray(companies_df["name"].to_numpy(dtype=object), dtype=object)[
+            np.searchsorted(company_ids, d_company)
+        ]
+        if n_c
+        else np.full(n_d, "Deal", dtype=object)
+    )
     deals_df = pd.DataFrame(
         {
             "id": _text(deal_ids.astype(str).astype(object)),
@@ -238,14 +308,20 @@ def synthesize_portal(
         rep = np.repeat(deal_ids, count)
         who = contact_ids[rng.integers(0, n_p, len(rep))]
         pairs = pd.DataFrame({"d": rep, "c": who}).drop_duplicates()
-        links.append(_links("deals", pairs["d"].to_numpy(), "contacts", pairs["c"].to_numpy(), None))
+        links.append(
+            _links("deals", pairs["d"].to_numpy(), "contacts", pairs["c"].to_numpy(), None)
+        )
     has_deal_primary = rng.random(n_d) < 0.9
     links += [
         _links("deals", deal_ids, "companies", d_company, None),
-        _links("deals", deal_ids[has_deal_primary], "companies", d_company[has_deal_primary], "Primary"),
+        _links(
+            "deals", deal_ids[has_deal_primary], "companies", d_company[has_deal_primary], "Primary"
+        ),
     ]
     reseller = (rng.random(n_d) < 0.03) & (n_c > 1)
-    r_company = company_ids[rng.integers(0, max(n_c, 1), n_d)] if n_c else np.zeros(n_d, dtype=np.int64)
+    r_company = (
+        company_ids[rng.integers(0, max(n_c, 1), n_d)] if n_c else np.zeros(n_d, dtype=np.int64)
+    )
     reseller &= r_company != d_company
     links.append(_links("deals", deal_ids[reseller], "companies", r_company[reseller], "Reseller"))
 
@@ -266,7 +342,9 @@ def synthesize_portal(
     return SyntheticPortal(contacts_df, companies_df, deals_df, tickets_df, associations, seed)
 
 
-def seed_portal(backend: SandboxBackend, token: str | Portal, portal: SyntheticPortal) -> dict[str, int]:
+def seed_portal(
+    backend: SandboxBackend, token: str | Portal, portal: SyntheticPortal
+) -> dict[str, int]:
     """Load a synthetic portal (records, labels, links) into ``token``'s portal; counts loaded."""
     out: dict[str, int] = {}
     for name, df in portal.records.items():

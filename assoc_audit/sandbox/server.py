@@ -14,6 +14,7 @@ Use it in tests and notebooks as a context manager::
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -102,13 +103,13 @@ class _Server(ThreadingHTTPServer):
         with self._open_lock:
             socks = list(self._open)
         for sock in socks:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
-def limits_from(rate_limit: int | str | None, limits: Limits | Mapping[str, Any] | None = None) -> Limits:
+def limits_from(
+    rate_limit: int | str | None, limits: Limits | Mapping[str, Any] | None = None
+) -> Limits:
     """Limits from a ``rate_limit`` shorthand (None = HubSpot's 190/10 s; 0 or "off" = none)."""
     base = limits if isinstance(limits, Limits) else Limits().updated(dict(limits or {}))
     if rate_limit is None:
@@ -179,7 +180,10 @@ class Sandbox:
             raise
         self._backend, self._app, self._server = backend, app, server
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="assoc-audit-sandbox", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="assoc-audit-sandbox",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -231,7 +235,9 @@ class Sandbox:
         """An official ``hubspot.HubSpot`` client for ``token``, pointed at this sandbox."""
         from hubspot import HubSpot
 
-        return HubSpot(access_token=token or self.tokens[0], host=self.url, base_url=self.url, **kwargs)
+        return HubSpot(
+            access_token=token or self.tokens[0], host=self.url, base_url=self.url, **kwargs
+        )
 
     # -- run-time settings ----------------------------------------------------------------
 
@@ -242,7 +248,8 @@ class Sandbox:
         return self.app.set_limits(**changes)
 
     def set_faults(self, **changes: Any) -> FaultSettings:
-        """Change fault injection now (``rate``, ``seed``, ``weights``, ``slow_seconds``, ``match``)."""
+        """Change fault injection now (``rate``, ``seed``, ``weights``, ``slow_seconds``,
+        ``match``)."""
         return self.app.set_faults(**changes)
 
     def stats(self, token: str | None = None) -> dict[str, Any]:
@@ -297,7 +304,9 @@ def serve(
         if stop is None:
             server.serve_forever(poll_interval=0.2)
         else:
-            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+            thread = threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+            )
             thread.start()
             stop.wait()
             server.shutdown()

@@ -16,6 +16,7 @@ either end is an index range scan.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import sqlite3
 import tempfile
@@ -256,10 +257,8 @@ class Store:
         with self._all_lock:
             conns, self._all = self._all, []
         for conn in conns:
-            try:
+            with contextlib.suppress(sqlite3.Error):
                 conn.close()
-            except sqlite3.Error:  # pragma: no cover - closing a busy connection at exit
-                pass
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

@@ -29,7 +29,7 @@ _CONF = "/crm/v4/associations/definitions/configurations"
 #: (method, path template, handler, rate class)
 ROUTES: tuple[tuple[str, str, str, str], ...] = (
     # CRM objects v3
-    ("GET", _OBJ, "objects.list", "default"),
+    ("GET", _OBJ, "objects.list_page", "default"),
     ("POST", _OBJ, "objects.create", "default"),
     ("POST", _OBJ + "/search", "objects.search", "search"),
     ("POST", _OBJ + "/batch/read", "objects.batch_read", "default"),

@@ -75,7 +75,9 @@ class Request:
         try:
             return int(value)
         except ValueError:
-            raise validation(f"query parameter {name} must be a whole number, got {value!r}") from None
+            raise validation(
+                f"query parameter {name} must be a whole number, got {value!r}"
+            ) from None
 
     def json_body(self) -> Any:
         if self.body is None:
@@ -181,7 +183,14 @@ def record_json(
             hist[name] = (
                 []
                 if value is None
-                else [{"value": value, "timestamp": rec.updated, "sourceType": "API", "sourceId": "sandbox"}]
+                else [
+                    {
+                        "value": value,
+                        "timestamp": rec.updated,
+                        "sourceType": "API",
+                        "sourceId": "sandbox",
+                    }
+                ]
             )
         out["propertiesWithHistory"] = hist
     if associations:
@@ -189,14 +198,18 @@ def record_json(
     return out
 
 
-def v3_association_map(entries: Sequence[tuple[int, AssocType]], more_after: int | None) -> dict[str, Any]:
+def v3_association_map(
+    entries: Sequence[tuple[int, AssocType]], more_after: int | None
+) -> dict[str, Any]:
     """One object type's entry in a record's v3 ``associations`` map."""
     out: dict[str, Any] = {"results": [{"id": str(to_id), "type": t.name} for to_id, t in entries]}
     out.update(paging(more_after))
     return out
 
 
-def batch_body(results: list[Any], errors: Sequence[Any], started: str, completed: str) -> dict[str, Any]:
+def batch_body(
+    results: list[Any], errors: Sequence[Any], started: str, completed: str
+) -> dict[str, Any]:
     """A batch response body (with ``numErrors``/``errors`` when some inputs failed)."""
     body: dict[str, Any] = {
         "status": "COMPLETE",
