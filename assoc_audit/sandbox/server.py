@@ -42,9 +42,10 @@ DEFAULT_TOKEN = "sandbox-token"
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
-    server_version = "assoc-audit-sandbox"
-    sys_version = ""
     server: _Server
+
+    def version_string(self) -> str:
+        return "assoc-audit-sandbox"
 
     def _serve(self) -> None:
         length = self.headers.get("Content-Length")
