@@ -323,7 +323,10 @@ def synthesize_portal(
         company_ids[rng.integers(0, max(n_c, 1), n_d)] if n_c else np.zeros(n_d, dtype=np.int64)
     )
     reseller &= r_company != d_company
-    links.append(_links("deals", deal_ids[reseller], "companies", r_company[reseller], "Reseller"))
+    links += [
+        _links("deals", deal_ids[reseller], "companies", r_company[reseller], None),
+        _links("deals", deal_ids[reseller], "companies", r_company[reseller], "Reseller"),
+    ]
 
     # tickets
     tickets_df = pd.DataFrame(
