@@ -83,6 +83,17 @@ class BatchItemError:
         self.context = {k: list(v) for k, v in (context or {}).items()}
         self.sub_category = sub_category
 
+    def error(self) -> ApiError:
+        """This input's failure as the error of a single-record call."""
+        status = {"OBJECT_NOT_FOUND": 404, "CONFLICT": 409}.get(self.category, 400)
+        return ApiError(
+            status,
+            self.category,
+            self.message,
+            sub_category=self.sub_category,
+            context=self.context,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "status": "error",

@@ -11,8 +11,7 @@ from .labels import LimitInput
 from .models import SandboxBackend
 from .objecttypes import AssocType, ObjectType
 from .portals import Portal, PortalSchema
-from .responses_objects import _specs
-from .wire import Request, Response, batch_body, decode_cursor, encode_cursor
+from .wire import Request, Response, batch_body, decode_cursor, encode_cursor, link_specs
 
 __all__ = ["AssociationResponses"]
 
@@ -94,13 +93,13 @@ class AssociationResponses:
         body = req.json_body()
         if not isinstance(body, list) or not body:
             raise validation("Invalid input JSON: expected a non-empty list of association specs")
-        specs: tuple[LinkSpec, ...] = _specs(body)
+        specs: tuple[LinkSpec, ...] = link_specs(body)
         results, errors = self.backend.assoc.create(
             portal, f, t, [(req.params["object_id"], req.params["to_object_id"], specs)]
         )
         if errors:
             err = errors[0]
-            raise _as_error(err)
+            raise err.error()
         return Response(201, _pair_json(results[0]))
 
     def record_default(self, req: Request) -> Response:
@@ -110,7 +109,7 @@ class AssociationResponses:
             portal, f, t, [(req.params["object_id"], req.params["to_object_id"])]
         )
         if errors:
-            raise _as_error(errors[0])
+            raise errors[0].error()
         return Response(
             200,
             batch_body(self._defaults(f, t, results), [], started, self.backend.clock.now_iso()),
@@ -165,7 +164,7 @@ class AssociationResponses:
         portal, _, f, t = self._pair(req)
         items = []
         for raw in req.inputs(req.limits.assoc_batch_write_max):
-            items.append((_id_of(raw, "from"), _id_of(raw, "to"), _specs(raw.get("types"))))
+            items.append((_id_of(raw, "from"), _id_of(raw, "to"), link_specs(raw.get("types"))))
         started = self.backend.clock.now_iso()
         results, errors = self.backend.assoc.create(portal, f, t, items)
         body = batch_body(
@@ -203,7 +202,7 @@ class AssociationResponses:
         portal, _, f, t = self._pair(req)
         items = []
         for raw in req.inputs(req.limits.assoc_batch_write_max):
-            items.append((_id_of(raw, "from"), _id_of(raw, "to"), _specs(raw.get("types"))))
+            items.append((_id_of(raw, "from"), _id_of(raw, "to"), link_specs(raw.get("types"))))
         self.backend.assoc.archive_labels(portal, f, t, items)
         return Response(204)
 
@@ -324,14 +323,3 @@ class AssociationResponses:
             ids.append(int(raw["typeId"]))
         self.backend.labels.purge_limits(portal, f, t, ids)
         return Response(204)
-
-
-def _as_error(err: Any) -> Exception:
-    from .exceptions import ApiError
-
-    status = (
-        404 if err.category == "OBJECT_NOT_FOUND" else 409 if err.category == "CONFLICT" else 400
-    )
-    return ApiError(
-        status, err.category, err.message, sub_category=err.sub_category, context=err.context
-    )

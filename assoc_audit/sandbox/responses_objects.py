@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .associations import LinkSpec
 from .exceptions import ApiError, BatchItemError, not_found, validation
 from .models import SandboxBackend
 from .objects import AssocInput, Record, WriteInput
@@ -23,30 +22,13 @@ from .wire import (
     Response,
     batch_body,
     decode_cursor,
+    link_specs,
     paging,
     record_json,
     v3_association_map,
 )
 
 __all__ = ["ObjectResponses"]
-
-
-def _specs(types: Any) -> tuple[LinkSpec, ...]:
-    if not isinstance(types, list):
-        raise validation("association 'types' must be a list")
-    out: list[LinkSpec] = []
-    for t in types:
-        if not isinstance(t, dict) or "associationTypeId" not in t:
-            raise validation(
-                "each association type needs associationCategory and associationTypeId"
-            )
-        try:
-            out.append((t.get("associationCategory"), int(t["associationTypeId"])))
-        except (TypeError, ValueError):
-            raise validation(
-                f"associationTypeId {t.get('associationTypeId')!r} is not a number"
-            ) from None
-    return tuple(out)
 
 
 def _write_input(raw: Any, *, need_id: bool = False, need_props: bool = True) -> WriteInput:
@@ -63,7 +45,7 @@ def _write_input(raw: Any, *, need_id: bool = False, need_props: bool = True) ->
     for a in raw.get("associations") or []:
         if not isinstance(a, dict) or not isinstance(a.get("to"), dict):
             raise validation("each association needs 'to': {'id': …} and 'types'")
-        assocs.append(AssocInput(str(a["to"].get("id")), _specs(a.get("types"))))
+        assocs.append(AssocInput(str(a["to"].get("id")), link_specs(a.get("types"))))
     return WriteInput(
         properties=props,
         id=None if raw.get("id") is None else str(raw["id"]),

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .associations import LinkSpec
 from .exceptions import validation
 from .limits import Limits
 from .objects import Record
@@ -27,6 +28,7 @@ __all__ = [
     "batch_body",
     "decode_cursor",
     "encode_cursor",
+    "link_specs",
     "record_json",
 ]
 
@@ -105,6 +107,25 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def link_specs(types: Any) -> tuple[LinkSpec, ...]:
+    """``[{associationCategory, associationTypeId}, …]`` as (category, type id) pairs."""
+    if not isinstance(types, list):
+        raise validation("association 'types' must be a list")
+    out: list[LinkSpec] = []
+    for t in types:
+        if not isinstance(t, dict) or "associationTypeId" not in t:
+            raise validation(
+                "each association type needs associationCategory and associationTypeId"
+            )
+        try:
+            out.append((t.get("associationCategory"), int(t["associationTypeId"])))
+        except (TypeError, ValueError):
+            raise validation(
+                f"associationTypeId {t.get('associationTypeId')!r} is not a number"
+            ) from None
+    return tuple(out)
+
+
 def encode_cursor(value: int) -> str:
     """An opaque paging cursor for an id or offset."""
     return base64.b64encode(str(value).encode()).decode()
@@ -156,8 +177,6 @@ def record_json(
     props["hs_object_id"] = str(rec.id)
     props[obj.created_property] = rec.created
     props[obj.modified_property] = rec.updated
-    if "hs_object_id" in names or obj.created_property in names or obj.modified_property in names:
-        pass
     out: dict[str, Any] = {
         "id": str(rec.id),
         "properties": props,

@@ -421,3 +421,36 @@ def test_properties_api_and_unique_app_id(sb, api):
     )
     props.archive("contacts", "acme_id")
     assert "acme_id" not in {p.name for p in props.get_all("contacts").results}
+
+
+def test_properties_batch_endpoints(sb, api):
+    from hubspot.crm.properties import (
+        BatchInputPropertyCreate,
+        BatchInputPropertyName,
+        BatchReadInputPropertyName,
+    )
+
+    batch = api.crm.properties.batch_api
+    made = batch.create(
+        "companies",
+        BatchInputPropertyCreate(
+            inputs=[
+                {"name": "acme_id", "label": "Acme ID", "type": "string", "fieldType": "text", "groupName": "g"},
+                {"name": "tier", "label": "Tier", "type": "enumeration", "fieldType": "select", "groupName": "g"},
+            ]
+        ),
+    )
+    assert sorted(p.name for p in made.results) == ["acme_id", "tier"]
+    read = batch.read("companies", BatchReadInputPropertyName(archived=False, inputs=[{"name": "tier"}, {"name": "nope"}]))
+    assert [p.name for p in read.results] == ["tier"] and read.num_errors == 1
+    batch.archive("companies", BatchInputPropertyName(inputs=[{"name": "tier"}]))
+    assert "tier" not in {p.name for p in api.crm.properties.core_api.get_all("companies").results}
+
+
+def test_generic_objects_api_and_raw_requests(sb, api):
+    sb.backend.load_records("tok-a", "companies", companies_frame(120))
+    assert len(api.crm.objects.get_all("companies")) == 120
+    assert len(api.crm.objects.get_all("0-2")) == 120
+    # the SDK's raw escape hatch goes to base_url (through `requests`)
+    resp = api.api_request({"method": "GET", "path": "/crm/v3/objects/companies", "qs": {"limit": 2}})
+    assert resp.status_code == 200 and len(resp.json()["results"]) == 2
