@@ -233,7 +233,7 @@ class SandboxBackend:
     def records_frame(
         self, token: PortalRef, object_type: str, properties: Sequence[str] = ()
     ) -> pd.DataFrame:
-        """Live records as a frame: ``id``, ``createdate``, ``updatedate``, then ``properties``."""
+        """Live records as a frame: ``id``, ``createdate``, ``lastmodifieddate``, then ``properties``."""
         portal = self.portal(token)
         obj = self.object_type(portal, object_type)
         with self.store.read() as conn:
@@ -247,7 +247,7 @@ class SandboxBackend:
             {
                 "id": frame["id"].astype(str),
                 "createdate": frame["created"],
-                "updatedate": frame["updated"],
+                "lastmodifieddate": frame["updated"],
             }
         )
         if properties:

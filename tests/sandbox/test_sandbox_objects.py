@@ -435,13 +435,28 @@ def test_properties_batch_endpoints(sb, api):
         "companies",
         BatchInputPropertyCreate(
             inputs=[
-                {"name": "acme_id", "label": "Acme ID", "type": "string", "fieldType": "text", "groupName": "g"},
-                {"name": "tier", "label": "Tier", "type": "enumeration", "fieldType": "select", "groupName": "g"},
+                {
+                    "name": "acme_id",
+                    "label": "Acme ID",
+                    "type": "string",
+                    "fieldType": "text",
+                    "groupName": "g",
+                },
+                {
+                    "name": "tier",
+                    "label": "Tier",
+                    "type": "enumeration",
+                    "fieldType": "select",
+                    "groupName": "g",
+                },
             ]
         ),
     )
     assert sorted(p.name for p in made.results) == ["acme_id", "tier"]
-    read = batch.read("companies", BatchReadInputPropertyName(archived=False, inputs=[{"name": "tier"}, {"name": "nope"}]))
+    read = batch.read(
+        "companies",
+        BatchReadInputPropertyName(archived=False, inputs=[{"name": "tier"}, {"name": "nope"}]),
+    )
     assert [p.name for p in read.results] == ["tier"] and read.num_errors == 1
     batch.archive("companies", BatchInputPropertyName(inputs=[{"name": "tier"}]))
     assert "tier" not in {p.name for p in api.crm.properties.core_api.get_all("companies").results}
@@ -452,5 +467,35 @@ def test_generic_objects_api_and_raw_requests(sb, api):
     assert len(api.crm.objects.get_all("companies")) == 120
     assert len(api.crm.objects.get_all("0-2")) == 120
     # the SDK's raw escape hatch goes to base_url (through `requests`)
-    resp = api.api_request({"method": "GET", "path": "/crm/v3/objects/companies", "qs": {"limit": 2}})
+    resp = api.api_request(
+        {"method": "GET", "path": "/crm/v3/objects/companies", "qs": {"limit": 2}}
+    )
     assert resp.status_code == 200 and len(resp.json()["results"]) == 2
+
+
+def test_concurrent_writers_get_distinct_ids(sb):
+    import threading
+
+    ids: list[str] = []
+    lock = threading.Lock()
+
+    def writer(n: int) -> None:
+        api = sb.client("tok-a").crm.contacts.batch_api
+        for k in range(5):
+            made = api.create(
+                BatchInputSimplePublicObjectBatchInputForCreate(
+                    inputs=[
+                        {"properties": {"email": f"w{n}-{k}-{i}@example.com"}} for i in range(5)
+                    ]
+                )
+            )
+            with lock:
+                ids.extend(r.id for r in made.results)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(ids) == len(set(ids)) == 100
+    assert sb.backend.count_records("tok-a", "contacts") == 100
