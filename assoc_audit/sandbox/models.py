@@ -233,7 +233,7 @@ class SandboxBackend:
     def records_frame(
         self, token: PortalRef, object_type: str, properties: Sequence[str] = ()
     ) -> pd.DataFrame:
-        """Live records as a frame: ``id``, ``createdate``, ``lastmodifieddate``, then ``properties``."""
+        """Live records: ``id``, ``createdate``, ``lastmodifieddate``, then ``properties``."""
         portal = self.portal(token)
         obj = self.object_type(portal, object_type)
         with self.store.read() as conn:
