@@ -13,14 +13,16 @@ portal before the port opens:
   ``--scale`` passed as its ``scale``, default 1).
 
 Seeding replaces what a portal held (also in a ``--data`` file). Tokens that
-look like real HubSpot private-app tokens (``pat-…``) are refused: the sandbox
-takes sandbox tokens only.
+look like real HubSpot tokens (``pat-…``, or the value of ``HUBSPOT_ACCESS_TOKEN``)
+are refused: the sandbox takes sandbox tokens only. Only the default token is
+printed; tokens given with ``--token`` are counted, never echoed.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import sys
 from typing import TYPE_CHECKING, Any
@@ -130,14 +132,16 @@ def _prepare(mode: str, scale: int | None, tokens: list[str]) -> Any:
 
 def _serve(args: argparse.Namespace) -> int:
     tokens: list[str] = list(args.token or [DEFAULT_TOKEN])
+    real = os.environ.get("HUBSPOT_ACCESS_TOKEN")
     for token in tokens:
         if not token.strip():
             raise SandboxError("--token must not be empty")
-        if _REAL_TOKEN.match(token):
+        if _REAL_TOKEN.match(token) or (real and token == real):
             raise SandboxError(
-                "--token looks like a real HubSpot private-app token; the sandbox takes "
-                "sandbox tokens only (any other text)"
+                "--token looks like a real HubSpot token (a private-app token, or the value of "
+                "HUBSPOT_ACCESS_TOKEN); the sandbox takes sandbox tokens only (any other text)"
             )
+    shown = DEFAULT_TOKEN if not args.token else f"{len(tokens)} given with --token"
     if args.scale is not None and args.scale < 0:
         raise SandboxError("--scale must be ≥ 0")
     from .faults import FaultSettings
@@ -151,7 +155,7 @@ def _serve(args: argparse.Namespace) -> int:
     def ready(url: str) -> None:
         rate = "off" if limits.rate_per_10s is None else f"{limits.rate_per_10s}/10s"
         print(
-            f"sandbox serving {url} — tokens: {', '.join(tokens)} — data: "
+            f"sandbox serving {url} — tokens: {shown} — data: "
             f"{args.data or 'temporary'} — rate limit {rate}, faults {faults.rate:g} "
             "— Ctrl-C to stop",
             flush=True,

@@ -71,9 +71,13 @@ def test_reset_seed_and_add_portal(sb, raw):
     assert raw.json("POST", "/_sandbox/seed", {"contacts": -1})[0] == 400
 
 
-def test_cli_refuses_real_looking_tokens_and_bad_combinations(capsys):
+def test_cli_refuses_real_looking_tokens_and_bad_combinations(capsys, monkeypatch):
     assert main(["sandbox", "serve", "--token", "pat-na1-0000-1111", "--port", "0"]) == 2
     assert "real HubSpot" in capsys.readouterr().err
+    monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", "some-real-oauth-token")
+    assert main(["sandbox", "serve", "--token", "some-real-oauth-token", "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "HUBSPOT_ACCESS_TOKEN" in err and "some-real-oauth-token" not in err
     assert main(["sandbox", "serve", "--seed", "none", "--scale", "3", "--port", "0"]) == 2
     assert main(["sandbox", "serve", "--rate-limit", "lots", "--port", "0"]) == 2
 
@@ -108,7 +112,7 @@ def test_cli_serves_until_interrupted():
             if "serving" in line:
                 break
         url = line.split("serving ", 1)[1].split()[0]
-        assert "cli-tok" in line and "rate limit off" in line
+        assert "cli-tok" not in line and "1 given with --token" in line and "rate limit off" in line
         pool = urllib3.PoolManager()
         resp = pool.request(
             "GET",
