@@ -6,7 +6,10 @@ numbers become text). Columns the portal does not know become ``string``
 properties. ``createdate``/``hs_createdate`` and the last-modified column set
 the record timestamps (ISO-8601 text or epoch milliseconds); without them the
 load time is used. Loading an id that exists replaces that record (its
-associations stay).
+associations stay). Unique values (contacts' ``email``) are not enforced here:
+a seeded portal may hold duplicates, as data imported before a clean-up can,
+so an audit can meet them; ``idProperty`` lookups then find the lowest id, and
+API writes still refuse a value another record holds.
 
 :func:`load_associations` takes ``from_object, from_id, to_object, to_id,
 label`` (HubSpot object names; ``label`` null = unlabeled, ``Primary`` = the
@@ -170,7 +173,7 @@ def load_records(
             ),
         )
         for prop in unique:
-            _load_unique(conn, portal, obj, prop=prop, ids=ids, values=props[prop], source=source)
+            _load_unique(conn, portal, obj, prop=prop, ids=ids, values=props[prop])
         if n:
             registry.bump_ids(conn, portal, int(ids.max()))
     registry.invalidate(portal)
@@ -198,39 +201,24 @@ def _load_unique(
     prop: str,
     ids: np.ndarray,
     values: pd.Series,
-    source: str,
 ) -> None:
+    """Index unique values; the lowest id keeps a value that several records share."""
     present = values.notna().to_numpy(dtype=bool)
     keys = values[present].astype(str)
     if prop == "email":
         keys = keys.str.lower()
-    dup = keys.duplicated().to_numpy()
-    if dup.any():
-        pos = int(np.flatnonzero(present)[np.flatnonzero(dup)[0]])
-        raise SandboxError(
-            f"{source}: row {pos + 1}: {prop} {values.iloc[pos]!r} is used by more than one "
-            f"{obj.singular} (HubSpot keeps {prop} unique)",
-            row=pos + 1,
-            field=prop,
-        )
-    try:
-        conn.executemany(
-            "INSERT INTO uniq(portal_id, obj, prop, value, id) VALUES (?,?,?,?,?)",
-            zip(
-                repeat(portal.portal_id),
-                repeat(obj.code),
-                repeat(prop),
-                keys.tolist(),
-                ids[present].tolist(),
-                strict=False,
-            ),
-        )
-    except sqlite3.IntegrityError:
-        raise SandboxError(
-            f"{source}: some {prop} values are already used by other {obj.name} of this portal "
-            f"(HubSpot keeps {prop} unique)",
-            field=prop,
-        ) from None
+    first = ~keys.duplicated().to_numpy()
+    conn.executemany(
+        "INSERT OR IGNORE INTO uniq(portal_id, obj, prop, value, id) VALUES (?,?,?,?,?)",
+        zip(
+            repeat(portal.portal_id),
+            repeat(obj.code),
+            repeat(prop),
+            keys[first].tolist(),
+            ids[present][first].tolist(),
+            strict=False,
+        ),
+    )
 
 
 def load_associations(

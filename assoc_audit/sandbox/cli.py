@@ -10,7 +10,7 @@ portal before the port opens:
   ``--scale`` contacts (default 1000), with companies, deals, tickets,
   labels and primaries (:mod:`assoc_audit.sandbox.seed`);
 - ``demo``: the demo portal (``assoc_audit.sandbox.demo.seed_demo_portal``,
-  ``--scale`` passed as its ``scale``, default 1).
+  ``--scale``, when given, passed as its ``scale``).
 
 Seeding replaces what a portal held (also in a ``--data`` file). Tokens that
 look like real HubSpot tokens (``pat-…``, or the value of ``HUBSPOT_ACCESS_TOKEN``)
@@ -70,7 +70,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "--scale",
         type=int,
         metavar="N",
-        help="synthetic: contacts to create (default 1000); demo: its scale (default 1)",
+        help="synthetic: contacts to create (default 1000); demo: its scale (default: the demo's)",
     )
     p.add_argument(
         "--rate-limit",
@@ -124,7 +124,10 @@ def _prepare(mode: str, scale: int | None, tokens: list[str]) -> Any:
                 ) from None
             for token in tokens:
                 backend.reset(token)
-                demo.seed_demo_portal(backend, token, scale=1 if scale is None else scale)
+                if scale is None:
+                    demo.seed_demo_portal(backend, token)
+                else:
+                    demo.seed_demo_portal(backend, token, scale=scale)
             print("seeded the demo portal", flush=True)
 
     return prepare
