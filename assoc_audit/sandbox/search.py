@@ -122,7 +122,8 @@ class _Builder:
                 f"{obj.name}",
                 context={"propertyName": [name]},
             )
-        expr = f"json_extract(props, {self.arg('$.' + json.dumps(name))})"
+        path = ("$." + json.dumps(name)).replace("'", "''")
+        expr = f"json_extract(props, '{path}')"  # a literal: filters may use it twice
         if prop.type == "number":
             return f"CAST({expr} AS REAL)", "number"
         if prop.type in ("datetime", "date"):
