@@ -31,7 +31,7 @@ EXIT_THRESHOLD = 1
 EXIT_ERROR = 2
 
 #: Modules that add sub-commands, in the order they appear in ``--help``.
-COMMAND_MODULES: tuple[str, ...] = ("assoc_audit.commands",)
+COMMAND_MODULES: tuple[str, ...] = ("assoc_audit.commands", "assoc_audit.sandbox.cli")
 
 Handler = Callable[[argparse.Namespace], int]
 
