@@ -31,6 +31,7 @@ types: venv
 	$(BIN)/mypy assoc_audit
 
 pytest: venv
+	scripts/ensure-postgres.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: venv

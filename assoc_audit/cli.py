@@ -31,7 +31,11 @@ EXIT_THRESHOLD = 1
 EXIT_ERROR = 2
 
 #: Modules that add sub-commands, in the order they appear in ``--help``.
-COMMAND_MODULES: tuple[str, ...] = ("assoc_audit.commands", "assoc_audit.audit_cli")
+COMMAND_MODULES: tuple[str, ...] = (
+    "assoc_audit.commands",
+    "assoc_audit.audit_cli",
+    "assoc_audit.sandbox.cli",
+)
 
 Handler = Callable[[argparse.Namespace], int]
 

@@ -1,0 +1,309 @@
+"""One table of the files connector: a CSV or Parquet file, read and rewritten safely.
+
+**CSV**: UTF-8 (a byte-order mark is tolerated and kept on rewrite), RFC 4180
+(comma, double quotes, doubled quotes inside, quoted fields may hold line
+breaks), first line the header. Every cell is read as text, verbatim
+(``007`` stays ``007``, ``NA`` stays ``NA``); an empty cell is null later.
+Problems name the file, the data row and the CSV line it starts on (they
+differ when quoted cells hold line breaks).
+
+**Parquet**: read with its types (integers become whole-number text exactly;
+see :mod:`.columns`); rows are numbered from 1 in file order.
+
+Rewrites (for fixes, undo and scenarios) go to a temporary file in the same
+folder, are flushed to disk, and replace the original with ``os.replace``, so
+a reader sees either the old file or the new one, never a mix. CSV rewrites
+keep every column and cell as text (quoting only where RFC 4180 needs it, the
+file's line ending and BOM); Parquet rewrites keep the file's schema.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import os
+import re
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO, Literal
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from ..errors import DataError
+from ..tables import TEXT
+from .columns import arrow_to_frame
+
+__all__ = ["TableFile", "atomic_replace", "locate"]
+
+Format = Literal["csv", "parquet"]
+_SUFFIXES: dict[str, Format] = {".csv": "csv", ".parquet": "parquet"}
+_BOM = codecs.BOM_UTF8
+
+
+def locate(folder: Path, stem: str, *, what: str, required: bool = True) -> TableFile | None:
+    """The file for table ``stem`` in ``folder`` (``stem.csv`` or ``stem.parquet``).
+
+    A ``stem`` ending in ``.csv`` or ``.parquet`` names the file exactly. Both
+    files present is an error (which one is meant?); none is an error when
+    ``required``, otherwise None.
+    """
+    suffix = Path(stem).suffix.lower()
+    if suffix in _SUFFIXES:
+        candidates = [folder / stem]
+    else:
+        candidates = [folder / f"{stem}.csv", folder / f"{stem}.parquet"]
+    found = [p for p in candidates if p.is_file()]
+    if len(found) > 1:
+        raise DataError(
+            f"{folder}: both {found[0].name} and {found[1].name} exist for {what}; keep one",
+            file=str(found[0]),
+        )
+    if not found:
+        if not required:
+            return None
+        names = " or ".join(p.name for p in candidates)
+        raise DataError(f"{folder}: no file for {what} (expected {names})", file=str(candidates[0]))
+    path = found[0]
+    return TableFile(path, _SUFFIXES[path.suffix.lower()])
+
+
+def atomic_replace(path: Path, write: Callable[[Path], None]) -> None:
+    """Write a new version of ``path`` through ``write(tmp)`` and swap it in atomically."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        shutil.copymode(path, tmp)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    with contextlib.suppress(OSError):  # make the rename durable where the OS allows it
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class TableFile:
+    """One CSV or Parquet table file."""
+
+    def __init__(self, path: Path, fmt: Format) -> None:
+        self.path = path
+        self.format: Format = fmt
+
+    @property
+    def source(self) -> str:
+        return str(self.path)
+
+    def _fail(
+        self, problem: str, *, line: int | None = None, column: str | None = None
+    ) -> DataError:
+        where = f"line {line}, " if line else ""
+        kind = "CSV" if self.format == "csv" else "Parquet"
+        return DataError(
+            f"{self.source}: {where}unreadable {kind} file: {problem}",
+            file=self.source,
+            field=column,
+        )
+
+    # -- reading ---------------------------------------------------------
+    def columns(self) -> list[str]:
+        """The file's column names; duplicate names are an error."""
+        if self.format == "csv":
+            names = self._csv_header()
+        else:
+            try:
+                names = list(pq.read_schema(self.path).names)
+            except (OSError, pa.ArrowException) as exc:
+                raise self._fail(str(exc)) from None
+        seen: set[str] = set()
+        for name in names:
+            if name in seen:
+                raise DataError(
+                    f"{self.source}: duplicate column {name!r} in the header",
+                    file=self.source,
+                    field=name,
+                )
+            seen.add(name)
+        return names
+
+    def _csv_header(self) -> list[str]:
+        try:
+            with open(self.path, encoding="utf-8-sig", newline="") as fh:
+                header = next(csv.reader(fh, strict=True), None)
+        except UnicodeDecodeError:
+            raise self._utf8_problem() from None
+        except csv.Error as exc:
+            raise self._fail(str(exc), line=1) from None
+        except OSError as exc:
+            raise self._fail(exc.strerror or str(exc)) from None
+        if not header:
+            raise self._fail("empty file (no header line)")
+        return header
+
+    def read(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The file's rows (only ``columns`` when given), text columns as ``TEXT``."""
+        if self.format == "parquet":
+            return arrow_to_frame(self.read_arrow(columns))
+        names = list(columns) if columns is not None else self.columns()
+        read = pacsv.ReadOptions(use_threads=True)
+        parse = pacsv.ParseOptions(newlines_in_values=True)
+        convert = pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.large_string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+            include_columns=names,
+        )
+        try:
+            table = pacsv.read_csv(
+                self.path, read_options=read, parse_options=parse, convert_options=convert
+            )
+        except pa.ArrowInvalid as exc:
+            raise self._csv_problem(str(exc)) from None
+        except OSError as exc:
+            raise self._fail(exc.strerror or str(exc)) from None
+        frame: pd.DataFrame = table.to_pandas(types_mapper=lambda t: TEXT, split_blocks=True)
+        return frame
+
+    def read_arrow(self, columns: Sequence[str] | None = None) -> pa.Table:
+        """A Parquet file as an Arrow table (its own types)."""
+        try:
+            return pq.read_table(self.path, columns=list(columns) if columns else None)
+        except (OSError, pa.ArrowException) as exc:
+            raise self._fail(str(exc)) from None
+
+    def _csv_problem(self, text: str) -> DataError:
+        """A parse error from Arrow, located with Python's csv module (error path only)."""
+        if "invalid UTF8" in text:
+            return self._utf8_problem()
+        if "Empty CSV" in text:
+            return self._fail("empty file (no header line)")
+        match = re.search(r"Expected (\d+) columns, got (\d+)", text)
+        if match:
+            ragged = self._first_ragged_line(int(match[1]))
+            return self._fail(f"expected {match[1]} fields, got {match[2]}", line=ragged)
+        return self._fail(text.splitlines()[0] if text else "parse error")
+
+    def _utf8_problem(self) -> DataError:
+        """The line of the first byte that is not UTF-8 (error path only)."""
+        data = self.path.read_bytes()
+        start = len(_BOM) if data.startswith(_BOM) else 0
+        try:
+            data[start:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: start + exc.start].count(b"\n") + 1
+            return self._fail("not UTF-8 text", line=line)
+        return self._fail("not UTF-8 text")
+
+    def _first_ragged_line(self, width: int) -> int | None:
+        with open(self.path, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh)
+            start = 1
+            for row in reader:
+                if len(row) != width:
+                    return start
+                start = reader.line_num + 1
+        return None
+
+    def line_of(self, row: int) -> int | None:
+        """The CSV line on which data row ``row`` (1-based) starts."""
+        if self.format != "csv":
+            return None
+        with open(self.path, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh)
+            start = 1
+            for index, _ in enumerate(reader):
+                if index == row:
+                    return start
+                start = reader.line_num + 1
+        return None
+
+    def note(self, row: int, column: str = "") -> str | None:
+        """A note for messages about data row ``row``: its CSV line."""
+        line = self.line_of(row)
+        return f"line {line}" if line is not None else None
+
+    # -- rewriting -------------------------------------------------------
+    def read_all(self) -> pd.DataFrame | pa.Table:
+        """The whole file for a rewrite: CSV as text columns, Parquet as Arrow."""
+        if self.format == "csv":
+            return self.read()
+        return self.read_arrow()
+
+    def rewrite(self, content: pd.DataFrame | pa.Table) -> None:
+        """Replace the file's rows with ``content`` (from :meth:`read_all`, changed)."""
+        if isinstance(content, pa.Table):
+            table = content
+            atomic_replace(self.path, lambda tmp: pq.write_table(table, tmp))
+            return
+        frame = content
+        head = self._head()
+        bom = head.startswith(_BOM)
+        newline = "\r\n" if b"\r\n" in head.split(b"\n", 1)[0] + b"\n" else "\n"
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
+                _write_csv(frame, fh, newline)
+
+        atomic_replace(self.path, write)
+
+    def _head(self) -> bytes:
+        with open(self.path, "rb") as fh:
+            return fh.read(65536)
+
+    def appended(
+        self, content: pd.DataFrame | pa.Table, rows: pd.DataFrame
+    ) -> pd.DataFrame | pa.Table:
+        """``content`` with ``rows`` (text values; missing columns empty) added at the end.
+
+        Raises DataError when a value cannot be stored in a Parquet column's type.
+        """
+        unknown = [c for c in rows.columns if c not in _names(content)]
+        if unknown:
+            raise DataError(
+                f"{self.source}: no column {unknown[0]!r} (columns present: "
+                f"{', '.join(_names(content))})",
+                file=self.source,
+                field=unknown[0],
+            )
+        if isinstance(content, pd.DataFrame):
+            extra = pd.DataFrame({c: rows.get(c, pd.NA) for c in content.columns})
+            extra = extra.astype(TEXT)
+            return pd.concat([content, extra], ignore_index=True)
+        arrays = []
+        for field in content.schema:
+            values = rows[field.name] if field.name in rows else pd.Series([None] * len(rows))
+            plain = pa.array(
+                values.astype(object).where(values.notna(), None).tolist(), pa.large_string()
+            )
+            try:
+                arrays.append(plain.cast(field.type))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise DataError(
+                    f"{self.source}: cannot store {values.dropna().tolist()[:3]} in column "
+                    f"{field.name!r} of type {field.type}: {exc}",
+                    file=self.source,
+                    field=field.name,
+                ) from None
+        extra_table = pa.Table.from_arrays(arrays, schema=content.schema)
+        return pa.concat_tables([content, extra_table])
+
+
+def _names(content: pd.DataFrame | pa.Table) -> list[str]:
+    return (
+        [str(c) for c in content.columns]
+        if isinstance(content, pd.DataFrame)
+        else content.column_names
+    )
+
+
+def _write_csv(frame: pd.DataFrame, fh: IO[str], newline: str) -> None:
+    frame.to_csv(fh, index=False, lineterminator=newline, na_rep="", quoting=csv.QUOTE_MINIMAL)

@@ -1,0 +1,179 @@
+"""``assoc-audit sandbox serve``: run the emulator as a service (DESIGN §8).
+
+Each ``--token`` is one portal that accepts that token (default: the fixed,
+non-secret ``sandbox-token``, printed at start-up). ``--seed`` fills every
+portal before the port opens:
+
+- ``none`` (the default without ``--scale``): portals start empty, or keep
+  what ``--data`` holds;
+- ``synthetic`` (the default when ``--scale`` is given): a synthetic portal of
+  ``--scale`` contacts (default 1000), with companies, deals, tickets,
+  labels and primaries (:mod:`assoc_audit.sandbox.seed`);
+- ``demo``: the demo portal (``assoc_audit.sandbox.demo.seed_demo_portal``,
+  ``--scale``, when given, passed as its ``scale``).
+
+Seeding replaces what a portal held (also in a ``--data`` file). Tokens that
+look like real HubSpot tokens (``pat-…``, or the value of ``HUBSPOT_ACCESS_TOKEN``)
+are refused: the sandbox takes sandbox tokens only. Only the default token is
+printed; tokens given with ``--token`` are counted, never echoed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import re
+import sys
+from typing import TYPE_CHECKING, Any
+
+from ..errors import SandboxError
+
+if TYPE_CHECKING:
+    from .models import SandboxBackend
+
+__all__ = ["register"]
+
+DEFAULT_TOKEN = "sandbox-token"  # the same as assoc_audit.sandbox.server.DEFAULT_TOKEN
+_REAL_TOKEN = re.compile(r"^pat-[a-z0-9]+-", re.IGNORECASE)
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    sandbox = sub.add_parser(
+        "sandbox",
+        parents=[common],
+        help="the HubSpot sandbox portal emulator",
+        description="The sandbox portal emulator: a HubSpot CRM portal on loopback.",
+    )
+    actions = sandbox.add_subparsers(dest="sandbox_command", metavar="ACTION")
+    p = actions.add_parser(
+        "serve",
+        parents=[common],
+        help="serve the emulator until interrupted",
+        description="Serve the emulator on 127.0.0.1 until interrupted (Ctrl-C). "
+        "Point the official client at it with HubSpot(access_token=TOKEN, host=URL, base_url=URL).",
+    )
+    p.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0 = any free port)")
+    p.add_argument("--data", metavar="FILE", help="SQLite file that keeps the portals across runs")
+    p.add_argument(
+        "--token",
+        action="append",
+        metavar="T",
+        help=f"a sandbox token; one portal per token (repeatable; default {DEFAULT_TOKEN})",
+    )
+    p.add_argument(
+        "--seed",
+        choices=("demo", "synthetic", "none"),
+        help="fill the portals first (default: none, or synthetic with --scale)",
+    )
+    p.add_argument(
+        "--scale",
+        type=int,
+        metavar="N",
+        help="synthetic: contacts to create (default 1000); demo: its scale (default: the demo's)",
+    )
+    p.add_argument(
+        "--rate-limit",
+        default="190/10s",
+        metavar="N/10s",
+        help="requests per token per 10 s, or 'off' (default 190/10s)",
+    )
+    p.add_argument(
+        "--faults",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="share of API requests (0-1) that get a 429, a 5xx, a slow answer or a dropped "
+        "connection (default 0)",
+    )
+    p.add_argument("--fault-seed", type=int, default=0, metavar="S", help="fault pattern seed")
+    p.set_defaults(handler=_serve)
+    sandbox.set_defaults(handler=lambda args: _usage(sandbox))
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def _seed_mode(args: argparse.Namespace) -> str:
+    if args.seed is None:
+        return "synthetic" if args.scale is not None else "none"
+    if args.seed == "none" and args.scale is not None:
+        raise SandboxError("--scale needs --seed synthetic or --seed demo")
+    return str(args.seed)
+
+
+def _prepare(mode: str, scale: int | None, tokens: list[str]) -> Any:
+    def prepare(backend: SandboxBackend) -> None:
+        if mode == "synthetic":
+            from .seed import seed_portal, synthesize_portal
+
+            portal = synthesize_portal(contacts=1000 if scale is None else scale, seed=0)
+            for token in tokens:
+                backend.reset(token)
+                counts = seed_portal(backend, token, portal)
+                print(f"seeded a synthetic portal: {counts}", flush=True)
+        elif mode == "demo":
+            try:
+                demo = importlib.import_module("assoc_audit.sandbox.demo")
+            except ImportError:
+                raise SandboxError(
+                    "--seed demo needs assoc_audit.sandbox.demo, which this build does not "
+                    "include; use --seed synthetic"
+                ) from None
+            for token in tokens:
+                backend.reset(token)
+                if scale is None:
+                    demo.seed_demo_portal(backend, token)
+                else:
+                    demo.seed_demo_portal(backend, token, scale=scale)
+            print("seeded the demo portal", flush=True)
+
+    return prepare
+
+
+def _serve(args: argparse.Namespace) -> int:
+    tokens: list[str] = list(args.token or [DEFAULT_TOKEN])
+    real = os.environ.get("HUBSPOT_ACCESS_TOKEN")
+    for token in tokens:
+        if not token.strip():
+            raise SandboxError("--token must not be empty")
+        if _REAL_TOKEN.match(token) or (real and token == real):
+            raise SandboxError(
+                "--token looks like a real HubSpot token (a private-app token, or the value of "
+                "HUBSPOT_ACCESS_TOKEN); the sandbox takes sandbox tokens only (any other text)"
+            )
+    shown = DEFAULT_TOKEN if not args.token else f"{len(tokens)} given with --token"
+    if args.scale is not None and args.scale < 0:
+        raise SandboxError("--scale must be ≥ 0")
+    from .faults import FaultSettings
+    from .limits import Limits, parse_rate
+    from .server import serve
+
+    mode = _seed_mode(args)
+    limits = Limits(rate_per_10s=parse_rate(args.rate_limit))
+    faults = FaultSettings(rate=args.faults, seed=args.fault_seed)
+
+    def ready(url: str) -> None:
+        rate = "off" if limits.rate_per_10s is None else f"{limits.rate_per_10s}/10s"
+        print(
+            f"sandbox serving {url} — tokens: {shown} — data: "
+            f"{args.data or 'temporary'} — rate limit {rate}, faults {faults.rate:g} "
+            "— Ctrl-C to stop",
+            flush=True,
+        )
+
+    try:
+        serve(
+            port=args.port,
+            data=args.data,
+            tokens=tokens,
+            limits=limits,
+            faults=faults,
+            prepare=_prepare(mode, args.scale, tokens),
+            ready=ready,
+        )
+    except KeyboardInterrupt:
+        print("sandbox stopped", flush=True)
+    return 0

@@ -1,0 +1,157 @@
+"""The emulator's control API, under ``/_sandbox`` (a prefix HubSpot never uses).
+
+Every control call but ``GET /_sandbox/health`` needs a sandbox token
+(``Authorization: Bearer …``); portal-level calls act on that token's portal.
+Control calls are not rate limited, never get faults and are not counted in
+request statistics.
+
+- ``GET /_sandbox/health``: ``{"status": "ok", "portals": N}``;
+- ``GET /_sandbox/portal``: the caller's portal (hub id, object type ids, record counts);
+- ``POST /_sandbox/portals`` ``{"token": …}``: add a portal for another token (201);
+- ``POST /_sandbox/reset``: empty the caller's portal, its statistics and rate windows (204);
+- ``POST /_sandbox/seed`` ``{"contacts": N, "seed": 0, "reset": true}``: load a synthetic portal;
+- ``POST /_sandbox/object-types`` ``{"name", "singular", "properties",
+  "primaryDisplayProperty"}``: register a custom object type (201);
+- ``GET``/``PUT /_sandbox/limits``: read or change limits (a partial body; 0 or null turns a
+  rate limit off);
+- ``GET``/``PUT /_sandbox/faults``: read or change fault injection;
+- ``GET``/``DELETE /_sandbox/stats``: the caller's request statistics, or reset them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .. import __version__
+from ..errors import SandboxError
+from .exceptions import validation
+from .wire import Request, Response
+
+if TYPE_CHECKING:
+    from .app import SandboxApp
+
+__all__ = ["ControlResponses"]
+
+
+def _body(req: Request) -> dict[str, Any]:
+    body = req.body if req.body is not None else {}
+    if not isinstance(body, dict):
+        raise validation("the control API takes a JSON object")
+    return body
+
+
+def _settings_error(exc: SandboxError) -> Exception:
+    return validation(exc.message)
+
+
+class ControlResponses:
+    """Handlers for ``/_sandbox/...``."""
+
+    def __init__(self, app: SandboxApp) -> None:
+        self.app = app
+
+    def health(self, req: Request) -> Response:
+        return Response(
+            200,
+            {
+                "status": "ok",
+                "portals": len(self.app.backend.registry.all()),
+                "version": __version__,
+            },
+        )
+
+    def portal(self, req: Request) -> Response:
+        assert req.portal is not None
+        backend = self.app.backend
+        schema = backend.registry.schema(req.portal)
+        counts = {
+            obj.name: backend.count_records(req.portal, obj.name) for obj in schema.objects.values()
+        }
+        return Response(
+            200,
+            {
+                "portalId": req.portal.hub_id,
+                "objectTypes": {o.name: o.type_id for o in schema.objects.values()},
+                "records": counts,
+            },
+        )
+
+    def add_portal(self, req: Request) -> Response:
+        token = _body(req).get("token")
+        if not isinstance(token, str) or not token.strip():
+            raise validation("'token' must be non-empty text")
+        portal = self.app.backend.add_portal(token)
+        return Response(201, {"portalId": portal.hub_id})
+
+    def reset(self, req: Request) -> Response:
+        assert req.portal is not None
+        self.app.reset_portal(req.portal)
+        return Response(204)
+
+    def seed(self, req: Request) -> Response:
+        assert req.portal is not None
+        from .seed import seed_portal, synthesize_portal
+
+        body = _body(req)
+        options = {k: body[k] for k in ("companies", "deals", "tickets") if k in body}
+        try:
+            contacts = int(body.get("contacts", 1000))
+            seed = int(body.get("seed", 0))
+            portal_data = synthesize_portal(contacts=contacts, seed=seed, **options)
+        except (TypeError, ValueError, SandboxError) as exc:
+            raise validation(f"cannot synthesise this portal: {exc}") from None
+        if body.get("reset", True):
+            self.app.reset_portal(req.portal)
+        counts = seed_portal(self.app.backend, req.portal, portal_data)
+        return Response(200, {"loaded": counts})
+
+    def register_object(self, req: Request) -> Response:
+        assert req.portal is not None
+        body = _body(req)
+        if not body.get("name"):
+            raise validation("'name' is required")
+        obj = self.app.backend.register_object(
+            req.portal,
+            str(body["name"]),
+            singular=body.get("singular"),
+            properties=body.get("properties") or (),
+            primary_display_property=body.get("primaryDisplayProperty"),
+        )
+        return Response(
+            201,
+            {
+                "objectTypeId": obj.type_id,
+                "name": obj.name,
+                "singular": obj.singular,
+                "fullyQualifiedName": f"p{req.portal.hub_id}_{obj.name}",
+            },
+        )
+
+    def get_limits(self, req: Request) -> Response:
+        return Response(200, self.app.limits.to_dict())
+
+    def set_limits(self, req: Request) -> Response:
+        try:
+            limits = self.app.set_limits(**_body(req))
+        except SandboxError as exc:
+            raise _settings_error(exc) from None
+        return Response(200, limits.to_dict())
+
+    def get_faults(self, req: Request) -> Response:
+        return Response(200, self.app.faults.to_dict())
+
+    def set_faults(self, req: Request) -> Response:
+        try:
+            faults = self.app.set_faults(**_body(req))
+        except (SandboxError, TypeError) as exc:
+            raise validation(str(exc)) from None
+        return Response(200, faults.to_dict())
+
+    def get_stats(self, req: Request) -> Response:
+        assert req.portal is not None
+        return Response(200, self.app.stats.snapshot(req.portal.portal_id))
+
+    def reset_stats(self, req: Request) -> Response:
+        assert req.portal is not None
+        self.app.stats.reset(req.portal.portal_id)
+        return Response(204)
