@@ -81,7 +81,7 @@ _NOUNS = {
 }
 
 
-def finding_id(  # noqa: PLR0917 - the order of DESIGN §6's JSON list
+def finding_id(
     present_in: str,
     from_object: str,
     to_object: str,
