@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 import yaml
-from support import world, world_config
+from engine_support import world, world_config
 
 from assoc_audit.audit_cli import default_report_folder
 from assoc_audit.cli import main

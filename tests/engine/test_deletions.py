@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from support import brief, world, world_config
+from engine_support import brief, world, world_config
 
 from assoc_audit.audit import run_audit
 from assoc_audit.errors import SnapshotError
@@ -102,7 +102,7 @@ def test_deletion_never_takes_a_limit_slot(tmp_path):
 def test_deletion_after_reasons_1_to_5(tmp_path):
     config = world_config()
     base = _baseline(tmp_path, config, [("c1", "k1")], [("p1", "o1")])
-    records = [r for r in __import__("support").world_records("app") if r[1] != "p1"]
+    records = [r for r in __import__("engine_support").world_records("app") if r[1] != "p1"]
     h, a = world(config, [("c1", "k1")], [], app_records=records)
     assert brief(run_audit(config, hubspot=h, app=a, baseline=base)) == [
         ("hubspot", "c1", "k1", None, "record_unmatched", "none")

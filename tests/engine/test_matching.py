@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from support import make_config, make_side
+from engine_support import make_config, make_side
 
 from assoc_audit.audit import run_audit
 from assoc_audit.errors import DataError

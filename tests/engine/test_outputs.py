@@ -7,7 +7,7 @@ import json
 
 import pandas as pd
 import pyarrow.parquet as pq
-from support import world, world_config
+from engine_support import world, world_config
 
 from assoc_audit.audit import run_audit
 from assoc_audit.config import parse_config

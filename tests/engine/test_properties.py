@@ -6,9 +6,9 @@ import csv
 from collections import Counter
 
 import pandas as pd
+from engine_support import brief, make_config, make_side
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import brief, make_config, make_side
 
 from assoc_audit.audit import run_audit
 from assoc_audit.findings import finding_id

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from support import brief, world, world_config, world_records
+from engine_support import brief, world, world_config, world_records
 
 from assoc_audit.audit import run_audit
 from assoc_audit.reasons import Reason

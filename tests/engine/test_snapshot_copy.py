@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from support import world, world_config
+from engine_support import world, world_config
 
 from assoc_audit.errors import DataError
 from assoc_audit.snapshot import read_side, write_side
