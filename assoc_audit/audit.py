@@ -15,7 +15,7 @@ rendering run in one DuckDB connection on small integer surrogates.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,7 +40,7 @@ from .matching import (
     register_records,
 )
 from .outputs import write_outputs
-from .reasons import DEFAULT_FAIL_ON, Reason
+from .reasons import DEFAULT_FAIL_ON, Reason, parse_reasons
 from .reconcile import DiffCounts, SideRows, classify, diff, enrich, side_rows
 from .snapshot import Side, SideTables
 from .suggest import suggest
@@ -98,6 +98,7 @@ def run_audit(
     app: SideTables | None = None,
     baseline: Path | str | None = None,
     out: Path | str | None = None,
+    fail_on: Iterable[Reason | str] | None = None,
     clock: Clock = _utc_now,
 ) -> AuditResult:
     """Audit an integration: match records, diff links, explain every one-sided link.
@@ -105,8 +106,10 @@ def run_audit(
     ``config`` is a config object or a path to a config file. ``hubspot`` and
     ``app`` default to reading each side as the config says. ``baseline`` is a
     previous run's output folder (enables deletion detection). With ``out``,
-    the outputs are written there too.
+    the outputs are written there too. ``fail_on`` (default: DESIGN §8's) is
+    recorded in the summary (``findings_failing``).
     """
+    failing_reasons = parse_reasons(None if fail_on is None else [str(r) for r in fail_on])
     timings: dict[str, float] = {}
     start = time.perf_counter()
     started_at = clock().astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -143,7 +146,7 @@ def run_audit(
         timings["render"] = time.perf_counter() - tick
     finally:
         con.close()
-    timings["audit"] = time.perf_counter() - start
+    timings["total_seconds"] = time.perf_counter() - start
     summary = _summary(
         config,
         hubspot=hubspot,
@@ -156,6 +159,7 @@ def run_audit(
         timings=dict(timings),
         baseline=baseline,
         baseline_counts=reconciled.baseline,
+        fail_on=failing_reasons,
     )
     result = AuditResult(findings, records, summary, hubspot, app, config)
     if out is not None:
@@ -339,6 +343,7 @@ def _summary(
     timings: dict[str, float],
     baseline: Path | str | None,
     baseline_counts: dict[str, int],
+    fail_on: tuple[Reason, ...],
 ) -> AuditSummary:
     by_reason = reason_counts()
     by_reason.update({str(k): int(v) for k, v in findings["reason"].value_counts().items()})
@@ -411,4 +416,5 @@ def _summary(
         api=api,
         baseline=str(baseline) if baseline is not None else None,
         baseline_links=baseline_counts,
+        fail_on=tuple(r.value for r in fail_on),
     )

@@ -139,6 +139,6 @@ def _audit(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     folder = args.out if args.out is not None else default_report_folder(config.name)
-    result = run_audit(config, baseline=args.baseline, out=folder)
+    result = run_audit(config, baseline=args.baseline, out=folder, fail_on=fail_on)
     print_summary(result, folder, fail_on, max_findings)
     return 1 if result.exceeds(fail_on, max_findings) else 0

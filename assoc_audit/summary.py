@@ -62,10 +62,17 @@ class AuditSummary:
     api: dict[str, dict[str, Any]]
     baseline: str | None = None
     baseline_links: dict[str, int] = field(default_factory=dict)
+    #: The reasons that count against ``--max-findings`` for this run.
+    fail_on: tuple[str, ...] = tuple(r.value for r in DEFAULT_FAIL_ON)
 
     @property
     def in_sync(self) -> int:
         return int(self.links.get("in_sync", 0))
+
+    @property
+    def links_checked(self) -> int:
+        """Distinct links compared: those in sync plus the one-sided ones."""
+        return self.in_sync + self.findings
 
     @property
     def api_calls(self) -> int:
@@ -83,6 +90,11 @@ class AuditSummary:
             "started_at": self.started_at,
             "config_digest": self.config_digest,
             "findings": self.findings,
+            "findings_total": self.findings,
+            "findings_failing": self.failing(self.fail_on),
+            "fail_on": list(self.fail_on),
+            "links_checked": self.links_checked,
+            "links_in_sync": self.in_sync,
             "by_reason": dict(self.by_reason),
             "by_action": dict(self.by_action),
             "by_side": dict(self.by_side),

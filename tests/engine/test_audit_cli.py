@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -60,6 +61,12 @@ def test_exit_codes(config_file, tmp_path, capsys, extra, code):
     assert "unsupported_in_app" in printed
     assert f"report: {out}" in printed
     assert (out / "findings.csv").exists()
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    assert (summary["findings_failing"] > max_n(extra)) == bool(code)
+
+
+def max_n(extra: list[str]) -> int:
+    return int(extra[extra.index("--max-findings") + 1]) if "--max-findings" in extra else 0
 
 
 @pytest.mark.parametrize(

@@ -70,8 +70,21 @@ def test_output_files(tmp_path):
     assert sum(summary["by_reason"].values()) == len(result.findings)
     assert summary["config_digest"] == result.config.digest()
     assert summary["api_calls"] == 0
-    for key in ("match", "reconcile", "render"):
+    for key in ("match", "reconcile", "render", "total_seconds"):
         assert summary["timings"][key] >= 0
+    assert summary["findings_total"] == len(result.findings)
+    assert summary["links_in_sync"] == result.summary.in_sync
+    assert summary["links_checked"] == result.summary.in_sync + len(result.findings)
+    assert summary["fail_on"] == [
+        "ambiguous_match",
+        "record_unmatched",
+        "label_mismatch",
+        "direction_blocked",
+        "limit_exceeded",
+        "sync_gap",
+    ]
+    failing = result.findings["reason"].isin(summary["fail_on"]).sum()
+    assert summary["findings_failing"] == failing
 
 
 def test_finding_ids_follow_design(tmp_path):
