@@ -255,8 +255,12 @@ def _ambiguity_ids(
 _DETAIL_INPUTS = """
 CREATE OR REPLACE TEMP TABLE detailed_ AS
 WITH amb_list AS (  -- the other side's records sharing an ambiguous group with an endpoint
-    SELECT side, row, string_agg(other_id, ', ' ORDER BY length(other_id), other_id) AS ids
-    FROM amb_ids_ GROUP BY side, row
+    SELECT side, row,
+           array_to_string(list_slice(ids, 1, 5), ', ')
+           || CASE WHEN len(ids) > 5 THEN ' and ' || (len(ids) - 5)::VARCHAR || ' more'
+                   ELSE '' END AS ids
+    FROM (SELECT side, row, list(DISTINCT other_id ORDER BY length(other_id), other_id) AS ids
+          FROM amb_ids_ GROUP BY side, row)
 ),
 mismatch AS (  -- the other side's label of a label_mismatch
     SELECT s, p, fm, tm, label FROM rendered_ WHERE reason = {lm}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from engine_support import brief, make_config, make_side, world, world_config
+from engine_support import brief, make_config, make_side, world, world_config, world_records
 
 from assoc_audit.audit import run_audit
 from assoc_audit.findings import FINDING_COLUMNS
@@ -78,3 +78,13 @@ def test_unvalidated_rows_of_other_pairs_are_left_out():
     result = run_audit(config, hubspot=h, app=a)
     assert result.findings.empty
     assert result.summary.links["hubspot_rows_left_out"] == 1
+
+
+def test_long_duplicate_lists_are_cut_in_details():
+    config = world_config()
+    app_records = world_records("app") + [
+        ("contacts", f"dup{i}", {"email": "e1@x.io"}, None) for i in range(7)
+    ]
+    h, a = world(config, [("c1", "k1")], [], app_records=app_records)
+    (detail,) = run_audit(config, hubspot=h, app=a).findings["detail"]
+    assert "(Acme CRM p1, dup0, dup1, dup2, dup3 and 3 more)" in detail
