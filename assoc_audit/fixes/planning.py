@@ -1,0 +1,232 @@
+"""Making a fix plan from an audit's output folder (DESIGN §7, ``assoc-audit plan``).
+
+Actionable findings (``create_in_<side>``, ``remove_from_<side>``,
+``relabel_in_<side>``; ``review`` and ``none`` are left to people) become
+operations on the side the action names, in that side's ids and label text:
+
+- ``create_in_T``: the link of a finding present on the other side, with T's
+  counterpart ids and the label mapped to T's text (app: ``app_label``);
+- ``remove_from_T``: the finding's own link (app: the label mapped back to
+  the app's text; the unlabeled link is whichever unlabeled spelling the app
+  stores on the pair);
+- ``relabel_in_T``: the two rows of a ``label_mismatch`` become one operation
+  that replaces T's label with the other side's.
+
+Side effects are added by :func:`~.effects.expand`. The label sets "as seen at
+planning" come from the folder's ``snapshot/`` (what the audit read), or, for
+a side without one there, from the live side through its connector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack, closing
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ..errors import DataError
+from ..findings import FINDING_COLUMNS
+from ..tables import TEXT
+from .digest import targets_of
+from .effects import Draft, expand, finalise
+from .model import SIDES, PairKey, SideModel
+from .plan import FixPlan
+from .states import States, filter_links, read_links
+
+if TYPE_CHECKING:
+    from ..config import IntegrationConfig
+    from ..connectors.base import Connector
+
+__all__ = ["ACTIONABLE", "make_plan", "read_findings"]
+
+#: Finding actions a plan turns into operations.
+ACTIONABLE: tuple[str, ...] = tuple(
+    f"{verb}_{side}"
+    for verb in ("create_in", "remove_from", "relabel_in")
+    for side in ("hubspot", "app")
+)
+
+Clock = Callable[[], datetime]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def read_findings(folder: Path | str) -> pd.DataFrame:
+    """An audit's findings (``findings.parquet``, else ``findings.csv``) as text columns."""
+    root = Path(folder)
+    parquet, csv = root / "findings.parquet", root / "findings.csv"
+    try:
+        if parquet.exists():
+            frame = pd.read_parquet(parquet)
+            source = parquet
+        elif csv.exists():
+            frame = pd.read_csv(csv, dtype=str, keep_default_na=False, na_values=[""])
+            source = csv
+        else:
+            raise DataError(
+                f"{root}: no findings.parquet or findings.csv (is it an audit's output folder?)",
+                file=str(root),
+            )
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{root}: cannot read the findings: {exc}", file=str(root)) from None
+    missing = [c for c in FINDING_COLUMNS if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{source}: missing column {missing[0]!r} (not a findings table)",
+            file=str(source),
+            field=missing[0],
+        )
+    text = [c for c in FINDING_COLUMNS if c != "step"]
+    out = frame[text].astype(TEXT)
+    out = out.mask(out == "")
+    out.attrs["source"] = str(source)
+    return out
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts of text or None."""
+    columns = {c: frame[c].astype(object).tolist() for c in frame.columns}
+    return [
+        {c: (None if pd.isna(v) else str(v)) for c, v in zip(columns, values, strict=True)}
+        for values in zip(*columns.values(), strict=True)
+    ]
+
+
+def _ids(row: Mapping[str, Any], side: str, source: str) -> tuple[str, str]:
+    fid, tid = row[f"{side}_from_id"], row[f"{side}_to_id"]
+    if not fid or not tid:
+        raise DataError(
+            f"{source}: finding {row['finding_id']} ({row['action']}) has no {side} ids",
+            file=source,
+            field=f"{side}_from_id",
+        )
+    return str(fid), str(tid)
+
+
+def _text(model: SideModel, pair: tuple[str, str], label: str | None, row: Any, src: str) -> Any:
+    try:
+        return model.text_of(pair, label)
+    except KeyError:
+        raise DataError(
+            f"{src}: finding {row['finding_id']}: label {label!r} of {pair[0]}→{pair[1]} has no "
+            f"{model.side} equivalent in this config",
+            file=src,
+            field="label",
+        ) from None
+
+
+def _wanted(rows: pd.DataFrame) -> dict[str, set[tuple[str, str, str]]]:
+    """The from-records (side, from_object, to_object, from_id) each side's actions touch."""
+    wanted: dict[str, set[tuple[str, str, str]]] = {s: set() for s in SIDES}
+    for row in _records(rows):
+        side = str(row["action"]).rsplit("_", 1)[-1]
+        fid = row[f"{side}_from_id"]
+        if fid:
+            wanted[side].add((str(row["from_object"]), str(row["to_object"]), fid))
+    return wanted
+
+
+def _planning_states(
+    config: IntegrationConfig,
+    folder: Path,
+    wanted: dict[str, set[tuple[str, str, str]]],
+    connectors: Mapping[str, Connector] | None,
+) -> States:
+    from ..connectors import connector_for
+    from ..snapshot import read_side
+
+    models: dict[str, SideModel] = {s: SideModel.of(config, s) for s in SIDES}
+    states = States(models)
+    with ExitStack() as stack:
+        for side in SIDES:
+            if not wanted[side]:
+                continue
+            snap = folder / "snapshot" / side
+            if (snap / "associations.parquet").exists():
+                tables = read_side(snap, side=side, config=config)
+                states.add_links(side, filter_links(tables.associations, wanted[side]))
+                continue
+            connector = (connectors or {}).get(side)
+            if connector is None:
+                connector = stack.enter_context(closing(connector_for(config, side)))
+            read_links(states, side, connector, wanted[side])
+    return states
+
+
+def make_plan(
+    config: IntegrationConfig,
+    findings: Path | str,
+    *,
+    connectors: Mapping[str, Connector] | None = None,
+    clock: Clock = _now,
+) -> FixPlan:
+    """The fix plan for an audit output folder's actionable findings (module docstring)."""
+    folder = Path(findings)
+    table = read_findings(folder)
+    source = str(table.attrs.get("source", folder))
+    unknown = set(table["action"].dropna()) - {"none", "review", *ACTIONABLE}
+    if unknown:
+        raise DataError(
+            f"{source}: unknown action {sorted(unknown)[0]!r}", file=source, field="action"
+        )
+    rows = table.loc[table["action"].isin(ACTIONABLE)].reset_index(drop=True)
+    states = _planning_states(config, folder, _wanted(rows), connectors)
+    models = states.models
+    drafts: list[Draft] = []
+    relabels: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in _records(rows):
+        verb, target = str(row["action"]).rsplit("_", 1)
+        pair = (str(row["from_object"]), str(row["to_object"]))
+        model = models[target]
+        fid, tid = _ids(row, target, source)
+        label = row["label"]
+        if verb == "relabel_in":
+            relabels.setdefault((target, *pair, fid, tid), []).append(row)
+            continue
+        if verb == "create_in":
+            text = _text(model, pair, label, row, source)
+            drafts.append(Draft(target, "create", pair[0], fid, pair[1], tid, text))
+        else:
+            key: PairKey = (target, pair[0], fid, pair[1], tid)
+            if label is None:
+                stored = [x for x in model.unlabeled[pair] if x in states.labels(key)]
+                text = (
+                    sorted(stored, key=lambda x: (x is not None, x or ""))[0]
+                    if stored
+                    else model.unlabeled_text.get(pair)
+                )
+            else:
+                text = _text(model, pair, label, row, source)
+            drafts.append(Draft(target, "remove", pair[0], fid, pair[1], tid, text))
+        drafts[-1].findings.add(str(row["finding_id"]))
+    for (target, fo, to, fid, tid), group in relabels.items():
+        own = [r for r in group if r["present_in"] == target]
+        other = [r for r in group if r["present_in"] != target]
+        if len(own) != 1 or len(other) != 1:
+            first = group[0]["finding_id"]
+            raise DataError(
+                f"{source}: finding {first} (relabel_in_{target}) needs exactly one "
+                "label_mismatch row on each side for its pair",
+                file=source,
+                field="action",
+            )
+        model = models[target]
+        old = _text(model, (fo, to), own[0]["label"], own[0], source)
+        new = _text(model, (fo, to), other[0]["label"], other[0], source)
+        draft = Draft(target, "relabel", fo, fid, to, tid, new, old)
+        draft.findings |= {str(own[0]["finding_id"]), str(other[0]["finding_id"])}
+        drafts.append(draft)
+    operations = finalise(expand(drafts, states), states)
+    return FixPlan(
+        kind="apply",
+        operations=operations,
+        targets=targets_of(config),
+        integration=config.name,
+        created_at=clock().astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        source={"findings": str(folder.resolve())},
+    )
