@@ -111,11 +111,11 @@ def _remove(book: _Book, key: PairKey, label: str | None, cause: Draft, implied:
         existing.cause, existing.implied = cause, True
 
 
-def expand(intended: Iterable[Draft], states: States, *, keep_links: bool = True) -> list[Draft]:
+def expand(intended: Iterable[Draft], states: States, *, exact: bool = False) -> list[Draft]:
     """The intended drafts (duplicates merged) plus every side effect.
 
-    ``keep_links=False`` (undo: the target label sets are exact) skips writing
-    the unlabeled link of plain-side pairs that label removals empty.
+    ``exact=True`` (undo: the drafts take each pair to an exact label set)
+    adds only what HubSpot does by itself; plain sides get nothing more.
     """
     book = _Book()
     for draft in intended:
@@ -138,6 +138,8 @@ def expand(intended: Iterable[Draft], states: States, *, keep_links: bool = True
                 if label is not None and None not in before and not book.creating(key, None):
                     side, fo, fid, to, tid = key
                     book.add(Draft(side, "create", fo, fid, to, tid, None, cause=d, implied=True))
+        elif exact:
+            continue
         elif d.action == "remove" and model.is_unlabeled(pair, d.label):
             for label in sorted(before - {d.label}, key=label_key):
                 _remove(book, key, label, d, implied=False)
@@ -146,9 +148,9 @@ def expand(intended: Iterable[Draft], states: States, *, keep_links: bool = True
                 okey: PairKey = (d.side, d.from_object, d.from_id, d.to_object, other)
                 if other != d.to_id and primary in states.labels(okey):
                     _remove(book, okey, primary, d, implied=model.semantics == "hubspot")
-        if done == len(book.drafts) and keep_links:
+        if done == len(book.drafts) and not exact:
             _keep_unlabeled(book, states)
-    _check(book, states)
+    _check(book, states, exact=exact)
     return book.drafts
 
 
@@ -188,7 +190,7 @@ def after_states(drafts: Iterable[Draft | Operation], states: States) -> dict[Pa
     return out
 
 
-def _check(book: _Book, states: States) -> None:
+def _check(book: _Book, states: States, *, exact: bool) -> None:
     problems: list[str] = []
     primaries: dict[tuple[str, str, str, str], PairKey] = {}
     for key, drafts in book.by_pair.items():
@@ -200,7 +202,11 @@ def _check(book: _Book, states: States) -> None:
         if both:
             shown = ", ".join("the unlabeled link" if x is None else repr(x) for x in both)
             problems.append(f"{pair_text(key)}: creates and removes {shown}")
-        elif created and any(model.is_unlabeled(pair, x) for x in removed):
+        elif (
+            created
+            and (model.semantics == "hubspot" or not exact)
+            and any(model.is_unlabeled(pair, x) for x in removed)
+        ):
             problems.append(f"{pair_text(key)}: removes the link and creates a label on it")
         primary = model.primary.get(pair)
         if primary is not None and primary in created:

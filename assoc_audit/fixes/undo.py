@@ -101,7 +101,7 @@ def make_undo_plan(config: IntegrationConfig, journal: Path | str) -> FixPlan:
         current, target = after.labels(key), before.labels(key)
         if current != target:
             drafts += _diff(key, current, target)
-    operations = finalise(expand(drafts, after, keep_links=False), after)
+    operations = finalise(expand(drafts, after, exact=True), after)
     return FixPlan(
         kind="undo",
         operations=operations,
