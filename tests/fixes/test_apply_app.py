@@ -147,7 +147,7 @@ def test_torn_last_line_is_ignored_and_cut(tmp_path):
 
 
 def test_journal_of_another_plan_and_concurrent_apply(tmp_path):
-    world, plan, path = planned(tmp_path, "files")
+    world, plan, _ = planned(tmp_path, "files")
     journal = tmp_path / "j.jsonl"
     apply_plan(plan, world.config, journal=journal, confirm=plan.digest)
     other = make_plan(world.config, world.audit("later"))

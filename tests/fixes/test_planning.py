@@ -94,7 +94,7 @@ def test_empty_plan(tmp_path):
 
 def test_bad_findings_folders(tmp_path):
     world, folder = app_side_world(tmp_path, "files")
-    with pytest.raises(DataError, match="no findings.parquet or findings.csv"):
+    with pytest.raises(DataError, match=r"no findings\.parquet or findings\.csv"):
         make_plan(world.config, tmp_path / "nowhere")
     (folder / "findings.parquet").unlink()
     frame = pd.read_csv(folder / "findings.csv", dtype=str, keep_default_na=False)

@@ -75,13 +75,12 @@ def test_undo_plan_for_hubspot_side_effects(tmp_path):
     """The inverse of primary moves and implied removals, planned from a journal's states."""
     world, folder = hub_side_world(tmp_path, "files")
     plan = make_plan(world.config, folder)
-    from assoc_audit.fixes.journal import Journal, op_record
-    from assoc_audit.fixes.states import States
-
     # journal the plan as if it had been applied (the HubSpot write path is tested on the
     # emulator): before = labels at planning, after = the planned target
     from assoc_audit.fixes.effects import after_states
+    from assoc_audit.fixes.journal import Journal, op_record
     from assoc_audit.fixes.model import SideModel
+    from assoc_audit.fixes.states import States
 
     models = {s: SideModel.of(world.config, s) for s in ("hubspot", "app")}
     before = States(models)
