@@ -109,7 +109,7 @@ def test_hubspot_kinds_need_their_token(make_config, tmp_path, monkeypatch):
         load_side(config, "hubspot")
     hub = make_config({"kind": "hubspot", "token_env": "OTHER_TOKEN"})
     monkeypatch.delenv("OTHER_TOKEN", raising=False)
-    with pytest.raises(AuthError, match=r"^\$OTHER_TOKEN is not set .*app\.token_env names it"):
+    with pytest.raises(AuthError, match=r"^\$OTHER_TOKEN is not set: .*app\.token_env names it"):
         connector_for(hub, "app")
 
 
