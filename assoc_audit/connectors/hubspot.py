@@ -130,7 +130,7 @@ class HubSpotConnector:
         self.host = self._apis.host
         self._meter = UsageMeter()
         self._limiter = RateLimiter(
-            max_per_window=rate_limit, slack=max(1, workers), clock=clock, sleep=sleep
+            max_per_window=rate_limit, slack=max(0, workers - 1), clock=clock, sleep=sleep
         )
         self._caller = ApiCaller(
             limiter=self._limiter,

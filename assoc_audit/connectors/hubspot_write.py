@@ -81,7 +81,7 @@ class EdgeWriter:
         frame = request.edges
         n = len(frame)
         message = request.error.to_numpy(dtype=object).copy()
-        failed = request.error.notna().to_numpy()
+        failed = request.error.notna().to_numpy().copy()
         type_ids = np.full(n, -1, dtype=np.int64)
         categories = np.full(n, None, dtype=object)
         pairs = frame["from_object"].astype(object) + "\x1f" + frame["to_object"].astype(object)
