@@ -25,7 +25,6 @@ from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConnectorError
 from ..snapshot import Side, SideTables, read_side, write_side
 from .base import ApiUsage, Connector, Edge, EdgeOutcome, WriteResult, edge_table
 
@@ -54,17 +53,13 @@ def connector_for(config: IntegrationConfig, side: Side, **options: Any) -> Conn
         from .hubspot import HubSpotConnector
 
         return HubSpotConnector(config, side, **options)
-    if side == "app":
-        if config.app.kind == "files":
-            from .files import FilesConnector
+    if config.app.kind == "files":
+        from .files import FilesConnector
 
-            return FilesConnector(config)
-        if config.app.kind == "sql":
-            from .sql import SqlConnector
+        return FilesConnector(config)
+    from .sql import SqlConnector
 
-            return SqlConnector(config)
-    kind = "hubspot" if side == "hubspot" else config.app.kind
-    raise ConnectorError(f"{side}: no connector for kind {kind!r} is available yet")
+    return SqlConnector(config)
 
 
 def load_side(
