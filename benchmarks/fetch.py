@@ -217,6 +217,11 @@ def main() -> int:
         f"(injected); faults {served['faults_injected']}; connector retries {usage['retries']}; "
         f"statuses {served['by_status']}; no request failed for good (the read completed)"
     )
+    print(
+        f"connector: {usage['calls']} calls + {usage['retries']} retries, "
+        f"{usage['seconds']:.1f} s in calls over {usage['wall_seconds']:.1f} s; limiter "
+        f"{usage['rate_limit']}"
+    )
     expected = {n: len(df) for n, df in portal.records.items() if n != "tickets"}
     got = side.records["object"].value_counts().to_dict()
     assert {k: int(got.get(k, 0)) for k in expected} == expected, (got, expected)
