@@ -260,38 +260,39 @@ class ApiCaller:
         ("listing contacts"); ``ok`` are the statuses that count as answered
         (e.g. 200 and 207 for a batch read).
         """
-        started = self._clock()
-        retries = 0
+        spent = 0.0  # seconds in HTTP requests (not in the limiter's waits or backoff)
+        tries = 0
         while True:
             self.limiter.acquire()
             sent = self._clock()
+            tries += 1
             try:
                 data, status, headers = fn(*args, _request_timeout=self._timeout, **kwargs)
             except TRANSPORT_ERRORS as exc:
-                retries += 1
-                if retries >= self.policy.attempts:
-                    self.meter.record(endpoint, seconds=self._clock() - started, retries=retries)
+                spent += self._clock() - sent
+                if tries >= self.policy.attempts:
+                    self.meter.record(endpoint, seconds=spent, retries=tries - 1)
                     reason = redact_text(f"{type(exc).__name__}: {exc}").splitlines()[0]
                     raise ConnectorError(
                         f"cannot reach HubSpot at {self.host} while {what} "
-                        f"({retries} tries): {reason}",
+                        f"({tries} tries): {reason}",
                         file=self.host,
                     ) from None
-                self._sleep(self.policy.delay(retries, self._rand()))
+                self._sleep(self.policy.delay(tries, self._rand()))
                 continue
             except Exception as exc:
                 if not _is_http_error(exc):
                     raise
-                wait = self._retry_wait(exc, retries + 1)
-                if wait is None or retries + 1 >= self.policy.attempts:
-                    self.meter.record(endpoint, seconds=self._clock() - started, retries=retries)
+                spent += self._clock() - sent
+                if tries >= self.policy.attempts or not self._retry_wait(exc, tries):
+                    self.meter.record(endpoint, seconds=spent, retries=tries - 1)
                     raise api_error(
                         exc, what=what, token_env=self.token_env, scopes=scopes
                     ) from None
-                retries += 1
                 continue
+            spent += self._clock() - sent
             self.limiter.observe(headers, sent)
-            self.meter.record(endpoint, seconds=self._clock() - started, retries=retries)
+            self.meter.record(endpoint, seconds=spent, retries=tries - 1)
             if status not in ok or (data is None and status != 204):
                 raise HubSpotAPIError(
                     f"HubSpot answered HTTP {status} while {what}, which this endpoint does not "
@@ -302,28 +303,29 @@ class ApiCaller:
                 )
             return Reply(data, int(status), headers or {})
 
-    def _retry_wait(self, exc: BaseException, retry: int) -> float | None:
-        """Wait before retrying a failed response (None: do not retry). Sleeps or pauses."""
+    def _retry_wait(self, exc: BaseException, retry: int) -> bool:
+        """Wait before retrying a failed response (sleep, or pause every thread after a 429
+        or 423); False when it must not be retried."""
         f = error_fields(exc)
         status = int(f["status"])
         retry_after = _seconds(f["retry_after"])
         backoff = self.policy.delay(retry, self._rand())
         if status == 429:
             if f["policy"] == "DAILY":
-                return None
+                return False
             wait = retry_after if retry_after is not None else backoff
             if wait > MAX_RETRY_AFTER:
-                return None
+                return False
             self.limiter.pause(wait)  # the window is full for every thread
-            return wait
+            return True
         if status in (423, 477):
             wait = retry_after if retry_after is not None else max(2.0, backoff)
             if wait > MAX_RETRY_AFTER:
-                return None
+                return False
             self.limiter.pause(wait)
-            return wait
+            return True
         if 500 <= status <= 599:
             wait = retry_after if retry_after is not None else backoff
             self._sleep(min(wait, MAX_RETRY_AFTER))
-            return wait
-        return None
+            return True
+        return False
