@@ -286,7 +286,7 @@ class Fetcher:
     def run(self, objects: Sequence[ObjectSpec], pairs: Sequence[PairSpec]) -> FetchResult:
         """List ``objects`` and read ``pairs``; raises the first failure."""
         result = FetchResult()
-        self._cursors: dict[str, set[str]] = {}
+        cursors: dict[str, set[str]] = {}
         pages: dict[str, list[pd.DataFrame]] = {o.obj: [] for o in objects}
         states = {p.pair: _PairState(p) for p in pairs}
         by_from: dict[str, list[_PairState]] = {}
@@ -343,7 +343,8 @@ class Fetcher:
                 for fut in done:
                     task = inflight.pop(fut)
                     if task[0] == "page":
-                        self._on_page(task[1], fut.result(), pages, by_from, push, enqueue_reads)
+                        page: _Page = fut.result()
+                        self._on_page(task[1], page, pages, cursors, by_from, push, enqueue_reads)
                         rec_bar.update(len(pages[task[1].obj][-1]))
                     else:
                         st, order = task[1], task[3]
@@ -379,6 +380,7 @@ class Fetcher:
         spec: ObjectSpec,
         page: _Page,
         pages: dict[str, list[pd.DataFrame]],
+        cursors: dict[str, set[str]],
         by_from: dict[str, list[_PairState]],
         push: Any,
         enqueue_reads: Any,
@@ -386,13 +388,13 @@ class Fetcher:
         pages[spec.obj].append(page.frame)
         last = page.after is None or not page.ids
         if page.after is not None and not last:
-            cursors = self._cursors.setdefault(spec.obj, set())
-            if page.after in cursors:
+            seen = cursors.setdefault(spec.obj, set())
+            if page.after in seen:
                 raise HubSpotAPIError(
                     f"HubSpot returned the paging cursor {page.after!r} twice while listing "
                     f"{spec.api}; stopping rather than reading records twice"
                 )
-            cursors.add(page.after)
+            seen.add(page.after)
         for st in by_from.get(spec.obj, []):
             st.pending.extend(page.ids)
             st.from_done = last

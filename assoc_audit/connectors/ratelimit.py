@@ -91,7 +91,7 @@ class RateLimiter:
         *,
         max_per_window: int | None = None,
         window: float = DEFAULT_WINDOW,
-        margin: float = 0.25,
+        margin: float = 0.5,
         slack: int = 8,
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
@@ -138,8 +138,9 @@ class RateLimiter:
             }
 
     def _expire(self, now: float) -> None:
-        horizon = now - (self._window + self._margin)
-        cut = bisect.bisect_right(self._sent, horizon)
+        """Forget sends older than two windows (kept that long for :meth:`observe`, whose
+        response may come back long after the request left)."""
+        cut = bisect.bisect_right(self._sent, now - 2 * (self._window + self._margin))
         if cut:
             del self._sent[:cut]
 
@@ -161,7 +162,8 @@ class RateLimiter:
                 self._expire(now)
                 wait = self._blocked_until - now
                 limit = self.limit
-                if len(self._sent) >= limit:
+                start = bisect.bisect_right(self._sent, now - (self._window + self._margin))
+                if len(self._sent) - start >= limit:
                     frees = self._sent[len(self._sent) - limit] + self._window + self._margin
                     wait = max(wait, frees - now)
                 if wait <= 0:

@@ -354,3 +354,36 @@ def test_configured_limits_are_in_meta(sb, portal, config):
         [("contacts", "companies", None, 3), ("contacts", "companies", "Billing contact", 1)],
         key=str,
     )
+
+
+def test_bad_rows_from_the_api_name_source_row_and_column(sb, portal, config):
+    """What HubSpot returns is validated like any source (here: pages a faulty API could send)."""
+    connector = HubSpotConnector(config, progress=False)
+    plan = connector._plan("contacts", None)
+    page = pd.DataFrame(
+        {
+            "record_id": pd.Series(["1", "2", "1"], dtype="string"),
+            "email": ["a@x.io", "b@x.io", "c@x.io"],
+            "firstname": [None] * 3,
+            "lastname": [None] * 3,
+            "updated_ms": [0.0, 0.0, 0.0],
+        }
+    )
+    with pytest.raises(DataError) as err:
+        connector._records(plan, page)
+    assert str(err.value) == (
+        f"HubSpot {sb.url} contacts records: rows 1, 3, column 'record_id': duplicate id '1' "
+        "for object 'contacts'"
+    )
+    links = pd.DataFrame(
+        {
+            "from_id": pd.Series(["1", "2"], dtype="string"),
+            "to_id": pd.Series(["9", None], dtype="string"),
+            "type_id": [279, 279],
+        }
+    )
+    with pytest.raises(DataError) as err:
+        connector._links(("contacts", "companies"), links, {})
+    assert str(err.value) == (
+        f"HubSpot {sb.url} contacts→companies associations: row 2, column 'to_id': empty id"
+    )
