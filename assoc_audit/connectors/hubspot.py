@@ -47,6 +47,7 @@ from .hubspot_schema import (
     display_properties,
     display_series,
     limits_table,
+    standard_object,
     whole_number_text,
 )
 from .progress import Progress
@@ -225,16 +226,18 @@ class HubSpotConnector:
             api,
             body,
             ok=(200, 207),
-            scopes=(f"crm.schemas.{api}.read",),
+            scopes=(f"crm.schemas.{standard_object(api) or 'custom'}.read",),
         )
         found = {str(p.name): str(p.type or "") for p in reply.data.results or []}
         absent = [n for n in wanted if n not in found]
         if absent:
-            rule = "a match rule" if self._side == "hubspot" else "a match rule or app.display_name"
+            named = f"a match rule of objects.{obj}"
+            if self._side == "app":
+                named += " or app.display_name"
             raise DataError(
                 f"{self._where()} {api}: no property {absent[0]!r}"
                 + (f" (nor {', '.join(repr(a) for a in absent[1:])})" if absent[1:] else "")
-                + f"; {rule} of objects.{obj} names it",
+                + f"; {named} names it",
                 file=self._where(),
                 field=absent[0],
             )

@@ -23,7 +23,7 @@ request (a dropped connection after HubSpot applied it) does no harm.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -114,10 +114,8 @@ class EdgeWriter:
             rows = np.flatnonzero(write & (pairs == key).to_numpy())
             if not len(rows):
                 continue
-            if create:
-                self._create(pair, frame, rows, type_ids, categories, status, message)
-            else:
-                self._remove(pair, frame, rows, type_ids, categories, status, message)
+            apply = self._create if create else self._remove
+            apply(pair, frame, rows, (type_ids, categories), (status, message))
         op = "create_edges" if create else "remove_edges"
         return WriteResult(op, outcome_frame(frame, status, message))
 
@@ -141,69 +139,95 @@ class EdgeWriter:
             return pd.Series([], dtype=TEXT)
         return stored_edge_keys(pd.concat(parts, ignore_index=True), self._layout)
 
-    def _specs(self, rows: Sequence[int], type_ids: np.ndarray, categories: np.ndarray) -> Any:
-        from hubspot.crm.associations.v4 import AssociationSpec
-
-        return [
-            AssociationSpec(
-                association_category=categories[r],
-                association_type_id=int(type_ids[r]),
-                local_vars_configuration=self._assoc_conf,
-            )
-            for r in rows
-        ]
-
-    def _grouped(self, frame: pd.DataFrame, rows: np.ndarray) -> dict[tuple[str, str], list[int]]:
-        groups: dict[tuple[str, str], list[int]] = {}
-        f_ids = frame["from_id"].astype(str).to_numpy()
-        t_ids = frame["to_id"].astype(str).to_numpy()
-        for r in rows:
-            groups.setdefault((f_ids[r], t_ids[r]), []).append(int(r))
-        return groups
-
-    def _create(
+    def _post_inputs(
         self,
-        pair: Pair,
-        frame: pd.DataFrame,
-        rows: np.ndarray,
+        chunk: Sequence[tuple[tuple[str, str], list[int]]],
         type_ids: np.ndarray,
         categories: np.ndarray,
-        status: np.ndarray,
-        message: np.ndarray,
-    ) -> None:
+    ) -> Any:
+        """``{from, to, types}`` inputs (batch create and labels archive): one per record pair."""
         from hubspot.crm.associations.v4 import (
+            AssociationSpec,
             BatchInputPublicAssociationMultiPost,
             PublicAssociationMultiPost,
             PublicObjectId,
         )
 
-        f, t = self._c.api_object(pair[0]), self._c.api_object(pair[1])
-        groups = list(self._grouped(frame, rows).items())
-        for chunk in _chunks(groups, self._c.write_batch_size):
-            inputs = [
+        conf = self._assoc_conf
+        return BatchInputPublicAssociationMultiPost(
+            inputs=[
                 PublicAssociationMultiPost(
-                    _from=PublicObjectId(id=fid),
-                    to=PublicObjectId(id=tid),
-                    types=self._specs(members, type_ids, categories),
+                    _from=PublicObjectId(id=fid, local_vars_configuration=conf),
+                    to=PublicObjectId(id=tid, local_vars_configuration=conf),
+                    types=[
+                        AssociationSpec(
+                            association_category=categories[r],
+                            association_type_id=int(type_ids[r]),
+                            local_vars_configuration=conf,
+                        )
+                        for r in rows
+                    ],
+                    local_vars_configuration=conf,
                 )
-                for (fid, tid), members in chunk
+                for (fid, tid), rows in chunk
             ]
+        )
+
+    def _archive_inputs(self, chunk: Sequence[tuple[tuple[str, str], list[int]]]) -> Any:
+        """``{from, to: [id]}`` inputs (batch archive): one per record pair."""
+        from hubspot.crm.associations.v4 import (
+            BatchInputPublicAssociationMultiArchive,
+            PublicAssociationMultiArchive,
+            PublicObjectId,
+        )
+
+        return BatchInputPublicAssociationMultiArchive(
+            inputs=[
+                PublicAssociationMultiArchive(
+                    _from=PublicObjectId(id=fid), to=[PublicObjectId(id=tid)]
+                )
+                for (fid, tid), _ in chunk
+            ]
+        )
+
+    def _send(
+        self,
+        pair: Pair,
+        frame: pd.DataFrame,
+        rows: np.ndarray,
+        outcome: tuple[np.ndarray, np.ndarray],
+        *,
+        endpoint: str,
+        what: str,
+        fn: Any,
+        body: Callable[[Sequence[tuple[tuple[str, str], list[int]]]], Any],
+        ok: Collection[int],
+    ) -> None:
+        """Send ``rows`` (grouped per record pair) in batches; failures go to ``outcome``.
+
+        A request that fails as a whole fails its rows; for a 201/207 create, record pairs
+        missing from the results fail with the 207 error that names them.
+        """
+        status, message = outcome
+        f, t = self._c.api_object(pair[0]), self._c.api_object(pair[1])
+        scopes = read_scopes(f, write=True) + read_scopes(t, write=True)
+        groups: dict[tuple[str, str], list[int]] = {}
+        f_ids = frame["from_id"].astype(str).to_numpy()
+        t_ids = frame["to_id"].astype(str).to_numpy()
+        for r in rows:
+            groups.setdefault((f_ids[r], t_ids[r]), []).append(int(r))
+        for chunk in _chunks(list(groups.items()), self._c.write_batch_size):
             members = [m for _, ms in chunk for m in ms]
             try:
                 reply = self._caller.call(
-                    "assoc.batch_create",
-                    f"creating {f}→{t} associations",
-                    self._apis.assoc_batch.create_with_http_info,
-                    f,
-                    t,
-                    BatchInputPublicAssociationMultiPost(inputs=inputs),
-                    ok=(201, 207),
-                    scopes=read_scopes(f, write=True) + read_scopes(t, write=True),
+                    endpoint, f"{what} {f}→{t}", fn, f, t, body(chunk), ok=ok, scopes=scopes
                 )
             except AuthError:
                 raise
             except AssocAuditError as err:
                 status[members], message[members] = "failed", err.message
+                continue
+            if reply.status == 204:
                 continue
             done = {(str(r.from_object_id), str(r.to_object_id)) for r in reply.data.results or []}
             errors = list(getattr(reply.data, "errors", None) or [])
@@ -214,90 +238,58 @@ class EdgeWriter:
                         "HubSpot did not create this association (no result for it)"
                     )
 
+    def _create(
+        self,
+        pair: Pair,
+        frame: pd.DataFrame,
+        rows: np.ndarray,
+        types: tuple[np.ndarray, np.ndarray],
+        outcome: tuple[np.ndarray, np.ndarray],
+    ) -> None:
+        self._send(
+            pair,
+            frame,
+            rows,
+            outcome,
+            endpoint="assoc.batch_create",
+            what="creating associations",
+            fn=self._apis.assoc_batch.create_with_http_info,
+            body=lambda chunk: self._post_inputs(chunk, *types),
+            ok=(201, 207),
+        )
+
     def _remove(
         self,
         pair: Pair,
         frame: pd.DataFrame,
         rows: np.ndarray,
-        type_ids: np.ndarray,
-        categories: np.ndarray,
-        status: np.ndarray,
-        message: np.ndarray,
+        types: tuple[np.ndarray, np.ndarray],
+        outcome: tuple[np.ndarray, np.ndarray],
     ) -> None:
-        from hubspot.crm.associations.v4 import (
-            BatchInputPublicAssociationMultiArchive,
-            BatchInputPublicAssociationMultiPost,
-            PublicAssociationMultiArchive,
-            PublicAssociationMultiPost,
-            PublicObjectId,
+        """Labels first (exactly their types), then unlabeled links (whole record pairs)."""
+        null = frame["label"].isna().to_numpy()[rows]
+        self._send(
+            pair,
+            frame,
+            rows[~null],
+            outcome,
+            endpoint="assoc.batch_archive_labels",
+            what="removing association labels",
+            fn=self._apis.assoc_batch.archive_labels_with_http_info,
+            body=lambda chunk: self._post_inputs(chunk, *types),
+            ok=(204,),
         )
-
-        f, t = self._c.api_object(pair[0]), self._c.api_object(pair[1])
-        labelled = np.array([r for r in rows if frame["label"].iloc[r] is not pd.NA], dtype=int)
-        unlabeled = np.array([r for r in rows if frame["label"].iloc[r] is pd.NA], dtype=int)
-        scopes = read_scopes(f, write=True) + read_scopes(t, write=True)
-        for chunk in _chunks(
-            list(self._grouped(frame, labelled).items()), self._c.write_batch_size
-        ):
-            body = BatchInputPublicAssociationMultiPost(
-                inputs=[
-                    PublicAssociationMultiPost(
-                        _from=PublicObjectId(id=fid),
-                        to=PublicObjectId(id=tid),
-                        types=self._specs(ms, type_ids, categories),
-                    )
-                    for (fid, tid), ms in chunk
-                ]
-            )
-            self._archive(
-                "assoc.batch_archive_labels",
-                f"removing {f}→{t} association labels",
-                self._apis.assoc_batch.archive_labels_with_http_info,
-                (f, t, body),
-                [m for _, ms in chunk for m in ms],
-                scopes,
-                status,
-                message,
-            )
-        for chunk in _chunks(
-            list(self._grouped(frame, unlabeled).items()), self._c.write_batch_size
-        ):
-            body = BatchInputPublicAssociationMultiArchive(
-                inputs=[
-                    PublicAssociationMultiArchive(
-                        _from=PublicObjectId(id=fid), to=[PublicObjectId(id=tid)]
-                    )
-                    for (fid, tid), _ in chunk
-                ]
-            )
-            self._archive(
-                "assoc.batch_archive",
-                f"removing {f}→{t} associations",
-                self._apis.assoc_batch.archive_with_http_info,
-                (f, t, body),
-                [m for _, ms in chunk for m in ms],
-                scopes,
-                status,
-                message,
-            )
-
-    def _archive(
-        self,
-        endpoint: str,
-        what: str,
-        fn: Any,
-        args: tuple[Any, ...],
-        members: list[int],
-        scopes: Sequence[str],
-        status: np.ndarray,
-        message: np.ndarray,
-    ) -> None:
-        try:
-            self._caller.call(endpoint, what, fn, *args, ok=(204,), scopes=scopes)
-        except AuthError:
-            raise
-        except AssocAuditError as err:
-            status[members], message[members] = "failed", err.message
+        self._send(
+            pair,
+            frame,
+            rows[null],
+            outcome,
+            endpoint="assoc.batch_archive",
+            what="removing associations",
+            fn=self._apis.assoc_batch.archive_with_http_info,
+            body=self._archive_inputs,
+            ok=(204,),
+        )
 
     # -- records -------------------------------------------------------------------------
 
