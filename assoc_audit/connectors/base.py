@@ -22,14 +22,17 @@ The contract (:class:`Connector`):
 ``read_side()``
     Everything the config audits as :class:`~assoc_audit.snapshot.SideTables`,
     with skipped, flipped and merged rows counted.
-``create_edges(edges)`` / ``remove_edges(edges)``
+``create_edges(edges, *, check=True)`` / ``remove_edges(edges, *, check=True)``
     Write links given as an edge table (:func:`edge_table`), one outcome per
     input row in input order (:class:`WriteResult`): ``ok`` (written),
     ``already`` (already in effect: present for a create, absent for a remove;
     also a repeated row of the same call) or ``failed`` with a message.
     An edge may be given in either direction of an audited pair; edges of
     pairs the config does not audit fail. Writes are idempotent, so a caller
-    may retry a whole call.
+    may retry a whole call. ``check=False`` tells an API-backed connector that
+    the caller has just read these links (a fix plan's apply): it skips its
+    own read and writes every distinct edge (``ok`` instead of ``already`` for
+    stored ones); local connectors compare with the stored rows regardless.
 ``create_records(obj, records)``
     Create records from a table in this side's own column names; returns the
     table with a ``record_id`` column (text) in input order. Ids given in an
@@ -382,11 +385,11 @@ class Connector(Protocol):
         """Everything the config audits on this side, validated and counted."""
         ...
 
-    def create_edges(self, edges: pd.DataFrame) -> WriteResult:
+    def create_edges(self, edges: pd.DataFrame, *, check: bool = True) -> WriteResult:
         """Create links (this side's label text); one outcome per input row."""
         ...
 
-    def remove_edges(self, edges: pd.DataFrame) -> WriteResult:
+    def remove_edges(self, edges: pd.DataFrame, *, check: bool = True) -> WriteResult:
         """Remove links (exactly the given label); one outcome per input row."""
         ...
 

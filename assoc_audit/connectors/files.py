@@ -211,10 +211,13 @@ class FilesConnector:
         op = "create_edges" if create else "remove_edges"
         return WriteResult(op, outcome_frame(request.edges, status, message))
 
-    def create_edges(self, edges: pd.DataFrame) -> WriteResult:
+    def create_edges(self, edges: pd.DataFrame, *, check: bool = True) -> WriteResult:
+        """Create links; ``check`` is accepted for the protocol (stored rows are always
+        compared: it costs no API call)."""
         return self._write_edges(edges, create=True)
 
-    def remove_edges(self, edges: pd.DataFrame) -> WriteResult:
+    def remove_edges(self, edges: pd.DataFrame, *, check: bool = True) -> WriteResult:
+        """Remove links; ``check`` as for :meth:`create_edges`."""
         return self._write_edges(edges, create=False)
 
     # -- writing records -------------------------------------------------------

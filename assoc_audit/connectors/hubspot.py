@@ -397,11 +397,13 @@ class HubSpotConnector:
 
         return EdgeWriter(self, self._apis, self._caller)
 
-    def create_edges(self, edges: pd.DataFrame) -> WriteResult:
-        return self._writer().write_edges(edges, create=True)
+    def create_edges(self, edges: pd.DataFrame, *, check: bool = True) -> WriteResult:
+        """Create links; ``check=False`` skips reading the stored links first."""
+        return self._writer().write_edges(edges, create=True, check=check)
 
-    def remove_edges(self, edges: pd.DataFrame) -> WriteResult:
-        return self._writer().write_edges(edges, create=False)
+    def remove_edges(self, edges: pd.DataFrame, *, check: bool = True) -> WriteResult:
+        """Remove links; ``check=False`` skips reading the stored links first."""
+        return self._writer().write_edges(edges, create=False, check=check)
 
     def create_records(self, obj: str, records: pd.DataFrame) -> pd.DataFrame:
         return self._writer().create_records(obj, records)

@@ -6,7 +6,9 @@ definitions (``Primary`` → the HubSpot-defined primary type, null → the
 unlabeled type, other text → the label of that name; definitions are read
 again once if a label is unknown), and compared with the links the portal
 holds now (a v4 batch read of the from-records involved), so every row gets
-``ok``, ``already`` or ``failed``:
+``ok``, ``already`` or ``failed``. With ``check=False`` (a caller that has just
+read those links, such as a fix plan's apply) that read is skipped and every
+distinct edge is written (HubSpot's writes are idempotent):
 
 - create: v4 ``batch/create``, one input per record pair with every type asked
   for it, at most ``write_batch_size`` inputs per request; a 207 marks the
@@ -76,7 +78,7 @@ class EdgeWriter:
 
     # -- edges --------------------------------------------------------------------------
 
-    def write_edges(self, edges: pd.DataFrame, *, create: bool) -> WriteResult:
+    def write_edges(self, edges: pd.DataFrame, *, create: bool, check: bool = True) -> WriteResult:
         request = EdgeRequest.build(edges, self._layout)
         frame = request.edges
         n = len(frame)
@@ -103,8 +105,12 @@ class EdgeWriter:
                 continue
             type_ids[rows] = kind.type_id
             categories[rows] = kind.category
-        stored = self._stored(frame, todo & ~failed)
-        write, status = request.decide(stored, create=create)
+        if check:
+            stored = self._stored(frame, todo & ~failed)
+            write, status = request.decide(stored, create=create)
+        else:  # the caller has just read these links: write every distinct edge
+            write = request.writable.copy()
+            status = np.where(write, "ok", "already").astype(object)
         write &= ~failed
         status = status.astype(object)
         status[failed] = "failed"

@@ -22,17 +22,17 @@ class CrashingConnector:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    def _write(self, name: str, edges: Any) -> Any:
+    def _write(self, name: str, edges: Any, check: bool) -> Any:
         self.calls += 1
         if self.calls == self.at and not self.after_write:
             raise Crash(f"crash before write call {self.calls}")
-        result = getattr(self.inner, name)(edges)
+        result = getattr(self.inner, name)(edges, check=check)
         if self.calls == self.at:
             raise Crash(f"crash after write call {self.calls}")
         return result
 
-    def create_edges(self, edges: Any) -> Any:
-        return self._write("create_edges", edges)
+    def create_edges(self, edges: Any, *, check: bool = True) -> Any:
+        return self._write("create_edges", edges, check)
 
-    def remove_edges(self, edges: Any) -> Any:
-        return self._write("remove_edges", edges)
+    def remove_edges(self, edges: Any, *, check: bool = True) -> Any:
+        return self._write("remove_edges", edges, check)
