@@ -41,6 +41,7 @@ _FIRST_ROWS = 10
 class PlanSummary:
     """Counts of a plan for people: by action and side, by object pair, the first rows."""
 
+    kind: str
     operations: int
     by_action: Mapping[str, int]
     by_pair: Mapping[str, int]
@@ -51,6 +52,7 @@ class PlanSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "kind": self.kind,
             "operations": self.operations,
             "by_action": dict(self.by_action),
             "by_pair": dict(self.by_pair),
@@ -63,12 +65,16 @@ class PlanSummary:
     def lines(self) -> list[str]:
         """The summary as printed by ``assoc-audit plan``."""
         if not self.operations:
-            return ["0 operations: nothing to repair"]
+            return ["0 operations: nothing to " + ("undo" if self.kind == "undo" else "repair")]
+        n = f"{self.operations} operation{'s' if self.operations != 1 else ''}"
+        what = (
+            "undoing an apply"
+            if self.kind == "undo"
+            else f"resolving {self.findings} finding{'s' if self.findings != 1 else ''}"
+        )
         out = [
-            f"{self.operations} operation{'s' if self.operations != 1 else ''} resolving "
-            f"{self.findings} finding{'s' if self.findings != 1 else ''} "
-            f"({self.side_effects} side effect{'s' if self.side_effects != 1 else ''}, "
-            f"{self.implied} done by HubSpot itself)"
+            f"{n} {what} ({self.side_effects} side effect{'s' if self.side_effects != 1 else ''}"
+            f", {self.implied} done by HubSpot itself)"
         ]
         out.append("by action and side:")
         out += [f"  {k:<22} {v}" for k, v in self.by_action.items()]
@@ -109,6 +115,7 @@ class FixPlan:
         by_pair = Counter(f"{op.side} {op.from_object}→{op.to_object}" for op in ops)
         findings = {f for op in ops for f in op.finding_ids}
         return PlanSummary(
+            kind=self.kind,
             operations=len(ops),
             by_action=dict(sorted(by_action.items())),
             by_pair=dict(sorted(by_pair.items())),
