@@ -103,13 +103,13 @@ _PREVIEW_COLUMNS = (
 def _display(obj: Any) -> None:
     from IPython.display import display
 
-    display(obj)
+    display(obj)  # type: ignore[no-untyped-call]
 
 
 def _html(text: str) -> None:
     from IPython.display import HTML
 
-    _display(HTML(text))
+    _display(HTML(text))  # type: ignore[no-untyped-call]
 
 
 def _demo(scale: int) -> tuple[Path, Sandbox, tempfile.TemporaryDirectory[str], dict[str, Any]]:
