@@ -33,6 +33,7 @@ __all__ = [
     "filter_findings",
     "finding_records",
     "pair_names",
+    "reason_side_counts",
     "record_links",
 ]
 
@@ -74,6 +75,26 @@ def filter_findings(
     if side not in (None, "", "all"):
         keep &= (findings["present_in"].astype(str) == side).to_numpy()
     return findings.loc[keep].reset_index(drop=True)
+
+
+def reason_side_counts(findings: pd.DataFrame) -> pd.DataFrame:
+    """Findings per reason (precedence order, only reasons present) and side, with totals."""
+    columns = ["reason", "only in HubSpot", "only in app", "total"]
+    if findings.empty:
+        return pd.DataFrame(columns=columns)
+    table = pd.crosstab(findings["reason"].astype(str), findings["present_in"].astype(str))
+    table = table.reindex(columns=["hubspot", "app"], fill_value=0)
+    order = [r for r in REASONS if r in table.index]
+    table = table.reindex(order)
+    out = pd.DataFrame(
+        {
+            "reason": table.index,
+            "only in HubSpot": table["hubspot"].to_numpy(),
+            "only in app": table["app"].to_numpy(),
+        }
+    )
+    out["total"] = out["only in HubSpot"] + out["only in app"]
+    return out
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ __all__ = [
     "Integration",
     "audit",
     "default_reports_dir",
+    "files_table",
     "load_run",
     "open_integration",
     "run_details",
@@ -54,6 +55,7 @@ __all__ = [
     "show_summary",
     "show_table",
     "show_text",
+    "show_widget",
 ]
 
 #: What each output file holds, for the export section.
@@ -378,3 +380,14 @@ def show_setup_doc(doc: SetupDoc) -> None:
     """The integration set-up document, rendered."""
 
     _display(_html(_TABLE_CSS + doc.to_html(standalone=False).replace("aa-doc", "aa-table")))
+
+
+def show_widget(widget: Any) -> None:
+    """Display an ipywidgets widget (JupyterLab)."""
+    _display(widget)
+
+
+def files_table(paths: Any) -> pd.DataFrame:
+    """The names of written files and the folder they are in."""
+    rows = [(Path(p).name, Path(p).parent.name) for p in paths]
+    return pd.DataFrame(rows, columns=["file", "folder"])
