@@ -35,6 +35,7 @@ __all__ = [
     "pair_names",
     "reason_side_counts",
     "record_links",
+    "records_table",
 ]
 
 _UNLABELED = "(unlabeled)"
@@ -135,7 +136,8 @@ def _text(series: pd.Series) -> pd.Series:
 def finding_records(findings: pd.DataFrame) -> pd.DataFrame:
     """The from-records of these findings: object, ids, and how many findings each has.
 
-    Sorted by the number of findings (most first), then object and ids.
+    Columns ``object, hubspot_id, app_id, findings, reasons``; sorted by the
+    number of findings (most first), then object and ids.
     """
     if findings.empty:
         return pd.DataFrame(columns=["object", "hubspot_id", "app_id", "findings", "reasons"])
@@ -158,6 +160,13 @@ def finding_records(findings: pd.DataFrame) -> pd.DataFrame:
         kind="stable",
     )
     return out.drop(columns="_len").reset_index(drop=True)
+
+
+def records_table(findings: pd.DataFrame) -> pd.DataFrame:
+    """:func:`finding_records` with headers for people."""
+    return finding_records(findings).rename(
+        columns={"hubspot_id": "HubSpot id", "app_id": "app id"}
+    )
 
 
 def example_records(findings: pd.DataFrame, *, per_reason: int = 1) -> list[RecordRef]:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .report import findings_display, summary_html
+from .report import FINDINGS_COLUMN_CLASSES, findings_display, summary_html, table_html
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -242,9 +242,13 @@ def load_run(run_dir: str | Path, integration: Integration) -> Audit:
 
 _TABLE_CSS = (
     "<style>table.aa-table{border-collapse:collapse;font-size:0.9em;margin:0.3em 0 1em 0}"
-    "table.aa-table th{background:#f5f8fa;text-align:left;padding:4px 8px;"
-    "border-bottom:2px solid #cbd6e2}table.aa-table td{padding:3px 8px;"
-    "border-bottom:1px solid #e5e8eb;vertical-align:top;text-align:left}"
+    "table.aa-table th{background:#f5f8fa;text-align:left !important;padding:4px 8px;"
+    "border-bottom:2px solid #cbd6e2;vertical-align:bottom}"
+    "table.aa-table td{padding:3px 8px;border-bottom:1px solid #e5e8eb;vertical-align:top;"
+    "text-align:left !important}"
+    "table.aa-table .aa-nowrap{white-space:nowrap}"
+    "table.aa-table .aa-small{font-size:0.85em;color:#516f90}"
+    "table.aa-table td.aa-wide{min-width:300px}"
     ".aa-caption{color:#516f90;margin:0.2em 0}</style>"
 )
 
@@ -279,12 +283,17 @@ def show_text(text: str) -> None:
     _display(_html(f'<p class="aa-caption">{html.escape(text)}</p>'))
 
 
-def show_table(frame: pd.DataFrame, *, caption: str | None = None) -> None:
+def show_table(
+    frame: pd.DataFrame,
+    *,
+    caption: str | None = None,
+    column_classes: dict[str, str] | None = None,
+) -> None:
     """A table without its index, text escaped, nulls empty."""
     import html
 
     head = f'<p class="aa-caption">{html.escape(caption)}</p>' if caption else ""
-    body = frame.to_html(index=False, border=0, classes="aa-table", escape=True, na_rep="")
+    body = table_html(frame, column_classes=column_classes)
     _display(_html(_TABLE_CSS + head + body))
 
 
@@ -313,18 +322,19 @@ def show_summary(audit: Audit) -> None:
 def show_findings(findings: Audit | pd.DataFrame, *, max_rows: int = 200) -> None:
     """A findings table (failing reasons first), capped at ``max_rows`` rows."""
     frame = findings.findings if isinstance(findings, Audit) else findings
+    fail_on = findings.result.summary.fail_on if isinstance(findings, Audit) else None
     total = len(frame)
-    shown = findings_display(frame, max_rows=max_rows)
+    shown = findings_display(frame, max_rows=max_rows, fail_on=fail_on)
     if total == 0:
         caption = "No findings."
     elif len(shown) == total:
-        caption = f"All {total:,} findings, in reason order."
+        caption = f"All {total:,} findings: failing reasons first, each in reason order."
     else:
         caption = (
-            f"The first {len(shown):,} of {total:,} findings, in reason order; "
-            "findings.csv has them all."
+            f"The first {len(shown):,} of {total:,} findings (failing reasons first, each in "
+            "reason order); findings.csv has them all."
         )
-    show_table(shown, caption=caption)
+    show_table(shown, caption=caption, column_classes=FINDINGS_COLUMN_CLASSES)
 
 
 def show_exports(audit: Audit) -> None:
@@ -373,7 +383,7 @@ def show_record(view: RecordView) -> None:
     import html
 
     _display(_html(f"<h4>{html.escape(view.title)}</h4>"))
-    show_table(view.links)
+    show_table(view.links, column_classes={"why": "aa-wide", "HubSpot": "aa-nowrap"})
 
 
 def show_setup_doc(doc: SetupDoc) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .reasons import REASONS, Reason
+from .reasons import DEFAULT_FAIL_ON, REASONS, Reason
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -36,6 +36,7 @@ __all__ = [
     "plot_trend",
     "reason_table",
     "summary_html",
+    "table_html",
     "trend_table",
 ]
 
@@ -155,16 +156,18 @@ _SUMMARY_CSS = """
 .aa-summary h2{margin:0 0 0.2em 0;font-size:1.5em}
 .aa-summary .aa-sub{color:#516f90;margin-bottom:0.8em}
 .aa-cards{display:flex;flex-wrap:wrap;gap:12px;margin-bottom:1em}
-.aa-card{border:1px solid #cbd6e2;border-radius:8px;padding:10px 16px;min-width:130px;
-  background:#f5f8fa}
+.aa-card{flex:1 1 0;border:1px solid #cbd6e2;border-radius:8px;padding:10px 14px;
+  min-width:120px;max-width:230px;background:#f5f8fa}
 .aa-card.aa-bad{border-color:#c0392b;background:#fdf0ee}
 .aa-card.aa-good{border-color:#00a4bd;background:#e5f8f6}
 .aa-value{font-size:1.9em;font-weight:700;color:#33475b}
 .aa-label{font-size:0.95em;color:#33475b}
 .aa-note{font-size:0.8em;color:#516f90}
 .aa-reasons{border-collapse:collapse;font-size:0.95em}
-.aa-reasons th,.aa-reasons td{padding:3px 10px;border-bottom:1px solid #e5e8eb;text-align:left}
-.aa-reasons td.aa-n{text-align:right;font-variant-numeric:tabular-nums}
+.aa-summary table.aa-reasons th,.aa-summary table.aa-reasons td{padding:3px 10px;
+  border-bottom:1px solid #e5e8eb;text-align:left !important}
+.aa-summary table.aa-reasons td.aa-n{text-align:right !important;
+  font-variant-numeric:tabular-nums}
 .aa-swatch{display:inline-block;width:0.9em;height:0.9em;border-radius:2px;margin-right:6px;
   vertical-align:-1px}
 </style>
@@ -198,7 +201,7 @@ def summary_html(summary: Mapping[str, Any], *, verdict: str | None = None) -> s
         _card(
             "fail the run",
             f"{failing:,}",
-            "reasons counted: " + (", ".join(summary.get("fail_on") or ()) or "none"),
+            "findings with a reason marked ✱ below",
             "aa-bad" if failing else "aa-good",
         ),
         _card("API calls", f"{_api_calls(summary):,}", "HubSpot and app connectors"),
@@ -317,7 +320,10 @@ def _empty(ax: Any, text: str) -> None:
     ax.set_axis_off()
 
 
-def _style(ax: Any) -> None:
+def _style(ax: Any, *, counts: str = "x") -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    (ax.xaxis if counts == "x" else ax.yaxis).set_major_locator(MaxNLocator(integer=True))
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="x", color="#e5e8eb", linewidth=0.8)
     ax.set_axisbelow(True)
@@ -385,7 +391,12 @@ def plot_by_step(
         ax.set_ylabel("")
         ax.invert_yaxis()
         ax.legend(
-            title="link present", fontsize=9, title_fontsize=9, loc="lower right", frameon=False
+            title="link present",
+            fontsize=9,
+            title_fontsize=9,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            frameon=False,
         )
     ax.set_title(title, loc="left", fontweight="bold", fontsize=13)
     fig.tight_layout()
@@ -406,7 +417,7 @@ def plot_trend(
     if reasons is not None:
         table = table[[r for r in reasons if r in table.columns]]
     table = table.loc[:, (table != 0).any(axis=0)] if not table.empty else table
-    fig = Figure(figsize=(10, 3.6), dpi=100)
+    fig = Figure(figsize=(10, 3.6 if len(table) >= 2 else 1.2), dpi=100)
     ax = fig.add_subplot()
     if len(table) < 2:
         _empty(ax, "The trend appears from the second run of this integration on")
@@ -416,7 +427,7 @@ def plot_trend(
         shown.index = pd.Index(labels, name="run")
         colors: list[Any] = [REASON_COLORS.get(str(c), "#777777") for c in shown.columns]
         shown.plot.bar(stacked=True, ax=ax, width=0.7, color=colors)
-        _style(ax)
+        _style(ax, counts="y")
         ax.grid(axis="x", visible=False)
         ax.grid(axis="y", color="#e5e8eb", linewidth=0.8)
         totals = shown.sum(axis=1)
@@ -440,47 +451,98 @@ def plot_trend(
 
 
 def _run_label(run: str) -> str:
-    """``20261128T130500Z`` → ``11-28 13:05``; other names unchanged."""
+    """``20261128T130500Z`` → ``11-28`` over ``13:05:00``; other names unchanged."""
     if len(run) >= 16 and run[8] == "T" and run[:8].isdigit():
-        return f"{run[4:6]}-{run[6:8]} {run[9:11]}:{run[11:13]}" + run[16:]
+        return f"{run[4:6]}-{run[6:8]}\n{run[9:11]}:{run[11:13]}:{run[13:15]}" + run[16:]
     return run
 
 
-#: Columns of the findings table as shown to people, in order.
-_DISPLAY_COLUMNS = {
-    "present_in": "only in",
-    "pair": "object pair",
-    "label": "label",
-    "reason": "reason",
-    "step": "step",
-    "action": "action",
-    "detail": "why",
-    "hubspot_from_id": "HubSpot from",
-    "hubspot_to_id": "HubSpot to",
-    "app_from_id": "app from",
-    "app_to_id": "app to",
-    "finding_id": "finding id",
+#: Columns of the findings table as shown to people, in order ("why" last: it gets the room).
+_DISPLAY_COLUMNS = (
+    "only in",
+    "object pair",
+    "label",
+    "reason",
+    "action",
+    "HubSpot ids",
+    "app ids",
+    "why",
+)
+
+
+def _ids(frm: pd.Series, to: pd.Series) -> pd.Series:
+    """``from → to`` ids of one side ("" when that side has neither)."""
+    f = frm.astype(object).where(frm.notna(), "").astype(str)
+    t = to.astype(object).where(to.notna(), "").astype(str)
+    both = f.where(f != "", "—").str.cat(t.where(t != "", "—"), sep=" → ")
+    return both.where((f != "") | (t != ""), "")
+
+
+def findings_display(
+    findings: pd.DataFrame,
+    *,
+    max_rows: int | None = 200,
+    fail_on: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """The findings table for people: readable headers, no index, ``why`` last.
+
+    Rows with a ``fail_on`` reason (default: DESIGN §8's) come first, each
+    group in reason precedence order, then in the file's own order.
+    ``max_rows`` caps the rows shown.
+    """
+    if findings.empty:
+        return pd.DataFrame(columns=list(_DISPLAY_COLUMNS))
+    failing = {str(r) for r in (fail_on if fail_on is not None else DEFAULT_FAIL_ON)}
+    rank = {r: i + (0 if r in failing else len(REASON_ORDER)) for i, r in enumerate(REASON_ORDER)}
+    order = findings["reason"].astype(str).map(rank).fillna(2 * len(REASON_ORDER))
+    ranked = pd.DataFrame({"rank": order.to_numpy(), "pos": range(len(findings))})
+    positions = ranked.sort_values(["rank", "pos"], kind="stable")["pos"].to_numpy()
+    if max_rows is not None:
+        positions = positions[:max_rows]
+    frame = findings.iloc[positions]
+    label = frame["label"].astype(object).where(frame["label"].notna(), "(unlabeled)")
+    out = pd.DataFrame(
+        {
+            "only in": frame["present_in"].astype(str).to_numpy(),
+            "object pair": _pair(frame).to_numpy(),
+            "label": label.to_numpy(),
+            "reason": frame["reason"].astype(str).to_numpy(),
+            "action": frame["action"].astype(str).to_numpy(),
+            "HubSpot ids": _ids(frame["hubspot_from_id"], frame["hubspot_to_id"]).to_numpy(),
+            "app ids": _ids(frame["app_from_id"], frame["app_to_id"]).to_numpy(),
+            "why": frame["detail"].astype(object).where(frame["detail"].notna(), "").to_numpy(),
+        }
+    )
+    return out.reset_index(drop=True)
+
+
+#: Column classes of the findings table: ids never wrap, ``why`` gets the room.
+FINDINGS_COLUMN_CLASSES: dict[str, str] = {
+    "HubSpot ids": "aa-nowrap",
+    "app ids": "aa-nowrap",
+    "why": "aa-wide",
 }
 
 
-def findings_display(findings: pd.DataFrame, *, max_rows: int | None = 200) -> pd.DataFrame:
-    """The findings table for people: failing reasons first, readable headers, no index.
-
-    Rows are ordered by reason precedence (sync gaps and other drift before
-    configuration notes is not implied: the precedence order is the report's
-    order), then in the file's own order. ``max_rows`` caps the rows shown.
-    """
-    if findings.empty:
-        return pd.DataFrame(columns=list(_DISPLAY_COLUMNS.values()))
-    frame = findings.copy()
-    frame["pair"] = _pair(frame)
-    frame["label"] = frame["label"].astype(object).where(frame["label"].notna(), "(unlabeled)")
-    rank = {r: i for i, r in enumerate(REASON_ORDER)}
-    frame["_rank"] = frame["reason"].astype(str).map(rank).fillna(len(rank))
-    frame["_pos"] = range(len(frame))
-    frame = frame.sort_values(["_rank", "_pos"], kind="stable")
-    if max_rows is not None:
-        frame = frame.head(max_rows)
-    out = frame[list(_DISPLAY_COLUMNS)].rename(columns=_DISPLAY_COLUMNS)
-    out = out.astype(object).where(out.notna(), "")
-    return out.reset_index(drop=True)
+def table_html(
+    frame: pd.DataFrame,
+    *,
+    classes: str = "aa-table",
+    column_classes: Mapping[str, str] | None = None,
+) -> str:
+    """A plain HTML table (no index; text escaped; nulls empty) with a class per column."""
+    column_classes = column_classes or {}
+    cols = [str(c) for c in frame.columns]
+    head = "".join(f'<th class="{column_classes.get(c, "")}">{html.escape(c)}</th>' for c in cols)
+    body = []
+    values = frame.astype(object).where(frame.notna(), "")
+    for row in values.itertuples(index=False, name=None):
+        cells = "".join(
+            f'<td class="{column_classes.get(c, "")}">{html.escape(str(v))}</td>'
+            for c, v in zip(cols, row, strict=True)
+        )
+        body.append(f"<tr>{cells}</tr>")
+    return (
+        f'<table class="{html.escape(classes)}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )

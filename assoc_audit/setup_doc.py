@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .errors import SnapshotError
+from .findings import noun
 from .secrets import redact_text, redact_url
 
 if TYPE_CHECKING:
@@ -445,10 +446,11 @@ def _limitations(config: IntegrationConfig, portal: PortalReport | None) -> tupl
                     "(unsupported_in_app)."
                 )
             if entry.app_max_per_record:
-                what = f"'{entry.label}' links" if entry.label else "links"
+                n = entry.app_max_per_record
+                what = f"'{entry.label}' link" if entry.label else "link"
                 out.append(
-                    f"{name}: {app} keeps at most {entry.app_max_per_record} {what} per "
-                    f"{pair[0]} record; more are reported as limit_exceeded."
+                    f"{name}: {app} keeps at most {n} {what}{'s' if n != 1 else ''} per "
+                    f"{noun(pair[0])}; more are reported as limit_exceeded."
                 )
     if config.mirror_deletions:
         out.append(
