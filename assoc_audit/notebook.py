@@ -55,6 +55,7 @@ __all__ = [
     "show_summary",
     "show_table",
     "show_text",
+    "show_trend",
     "show_widget",
 ]
 
@@ -188,12 +189,15 @@ def audit(
     output_dir: str | Path | None = None,
     baseline_dir: str | Path | None = None,
     fail_on: str | None = None,
+    progress: bool = False,
 ) -> Audit:
     """Audit the integration and write DESIGN §6's outputs.
 
     ``output_dir`` defaults to ``reports/<name>/<timestamp>/`` (see
     :func:`default_reports_dir`); the run history is read from its parent
     folder. ``fail_on``: comma-separated reasons (None = DESIGN §8's default).
+    ``progress`` shows the HubSpot read's progress bars (widgets in JupyterLab;
+    headless runs leave them off so reports stay clean).
     """
     from .audit import run_audit
     from .audit_cli import default_report_folder
@@ -206,7 +210,13 @@ def audit(
         if output_dir is not None
         else default_report_folder(integration.name, root=default_reports_dir())
     )
-    result = run_audit(integration.config, baseline=baseline_dir, out=folder, fail_on=reasons)
+    result = run_audit(
+        integration.config,
+        baseline=baseline_dir,
+        out=folder,
+        fail_on=reasons,
+        connector_options={"progress": progress},
+    )
     return Audit(result, folder, read_history(folder.parent))
 
 
@@ -274,6 +284,22 @@ def show(fig: Figure) -> None:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", facecolor="white")
     _display(Image(data=buf.getvalue(), format="png"))  # type: ignore[no-untyped-call]
+
+
+def show_trend(audit: Audit, *, last: int = 30) -> None:
+    """Findings per reason across the integration's recorded runs and this one."""
+    from .report import plot_trend, trend_table
+
+    table = trend_table(audit.history, current=audit.summary, last=last)
+    show(plot_trend(audit.history, current=audit.summary))
+    earlier = len(table) - 1
+    if earlier <= 0:
+        show_text("No earlier runs of this integration are recorded yet.")
+    else:
+        show_text(
+            f"This run and {earlier} earlier run{'s' if earlier != 1 else ''} "
+            f"(from reports/{audit.result.config.name}/history.parquet)."
+        )
 
 
 def show_text(text: str) -> None:

@@ -275,12 +275,16 @@ def trend_table(
 
     ``history`` has one row per run (``run``, ``started_at``, ``failed``,
     ``reason_<code>`` columns; see :mod:`assoc_audit.history`); ``current``
-    (a summary mapping) adds this run when it is not in the history yet.
-    Rows are indexed by run name; columns are the reasons in precedence order.
+    (a summary mapping with ``run``) adds this run when it is not in the
+    history yet, and runs recorded after it are left out (re-running an old
+    run's notebook draws the same trend). Rows are indexed by run name;
+    columns are the reasons in precedence order.
     """
     frames = []
     if not history.empty and "run" in history.columns:
         runs = history
+        if current is not None and current.get("run"):
+            runs = runs.loc[runs["run"].astype(str) <= str(current["run"])]
         if "failed" in runs.columns:
             runs = runs.loc[~runs["failed"].fillna(False).astype(bool)]
         if "findings" in runs.columns:

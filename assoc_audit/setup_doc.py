@@ -157,11 +157,12 @@ def portal_from_folder(folder: Path | str) -> PortalReport:
     return PortalReport.from_meta(meta, counts={str(k): int(v) for k, v in counts.items()})
 
 
-def read_portal(config: IntegrationConfig) -> PortalReport:
+def read_portal(config: IntegrationConfig, *, progress: bool = False) -> PortalReport:
     """Ask the portal (or read the config's HubSpot snapshot) what it reports.
 
     A live read goes through the HubSpot connector (the same read an audit
-    makes of the HubSpot side: records, links, labels, limits).
+    makes of the HubSpot side: records, links, labels, limits); ``progress``
+    shows its progress bars.
     """
     if config.hubspot.snapshot is not None:
         return portal_from_folder(config.resolve(config.hubspot.snapshot))
@@ -169,7 +170,7 @@ def read_portal(config: IntegrationConfig) -> PortalReport:
 
     from .connectors import connector_for
 
-    with closing(connector_for(config, "hubspot")) as connector:
+    with closing(connector_for(config, "hubspot", progress=progress)) as connector:
         tables = connector.read_side()
     return PortalReport.from_side(tables)
 
