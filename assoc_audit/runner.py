@@ -280,6 +280,8 @@ def run_notebook(
             start_timeout=int(kernel_timeout),
             execution_timeout=cell_timeout,
             cwd=str(source.parent),
+            # the kernel's own log (not cell output): only errors, no transport notices
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except PapermillExecutionError as exc:
         error = _cell_error(source.name, executed, exc.cell_index, exc.ename, exc.evalue)
@@ -323,17 +325,23 @@ def _cell_source_line(cell: Any) -> str:
 
 
 def _failed_cell_index(executed: Path) -> int | None:
-    """The cell papermill marked failed or left running in an executed notebook."""
+    """The cell that failed, was running, or started last, in an executed notebook.
+
+    A timed-out or killed cell is not always marked failed by papermill; it is
+    the last cell that started.
+    """
     if not executed.exists():
         return None
     import nbformat
 
     nb = nbformat.read(str(executed), as_version=4)  # type: ignore[no-untyped-call]
+    info = [c.get("metadata", {}).get("papermill", {}) for c in nb.cells]
     for status in ("failed", "running"):
-        for i, cell in enumerate(nb.cells):
-            if cell.get("metadata", {}).get("papermill", {}).get("status") == status:
+        for i, meta in enumerate(info):
+            if meta.get("status") == status:
                 return i
-    return None
+    started = [i for i, meta in enumerate(info) if meta.get("start_time")]
+    return started[-1] if started else None
 
 
 def _cell_error(
