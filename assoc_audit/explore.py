@@ -454,7 +454,7 @@ def _title(result: AuditResult, ref: RecordRef) -> str:
         if len(found):
             rule = found["rule"].iloc[0]
             status = str(found["status"].iloc[0])
-            if not pd.isna(rule):
-                status += f" by rule {int(rule)}"
+            if not pd.isna(rule) and status != "unmatched":
+                status += f" {'by' if status == 'matched' else 'under'} rule {int(rule)}"
     tail = f" — {status}" if status else ""
     return f"{who}: {' ↔ '.join(ids)}{tail}"

@@ -78,7 +78,7 @@ def history_row(
         "api_calls": _count(summary.get("api_calls")),
     }
     for reason in REASONS:
-        row[f"reason_{reason}"] = _count(by_reason.get(reason)) if summary else None
+        row[f"reason_{reason}"] = _count(by_reason.get(reason, 0)) if by_reason else None
     return row
 
 
