@@ -57,6 +57,7 @@ def test_demo_uses_the_sandbox_token_only(demo):
     assert files_containing(work / "reports", DEMO_TOKEN) == []
 
 
+@pytest.mark.chromium
 def test_demo_report_renders_summary_first_and_readable_charts(demo, tmp_path):
     work, out, _ = demo
     html = work / next(
