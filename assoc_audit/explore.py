@@ -383,8 +383,16 @@ def record_links(result: AuditResult, record: RecordRef | str) -> RecordView:
         a_other = row.get("a_other_a") or row.get("a_other_h") or ""
         name = h_name.get((other_obj, h_other)) or a_name.get((other_obj, a_other)) or ""
         label = row["label_key"] or _UNLABELED
-        if in_h and row.get("implied_h"):
-            label += " (implied)"
+        implied = [
+            where
+            for where, flag in (
+                ("HubSpot", in_h and row.get("implied_h")),
+                (app_name, in_a and row.get("implied_a")),
+            )
+            if flag
+        ]
+        if implied:
+            label += f" (implied in {' and '.join(implied)})"
         reason = why = ""
         if in_h != in_a:
             side = "hubspot" if in_h else "app"

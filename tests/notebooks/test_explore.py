@@ -113,3 +113,21 @@ def test_widgets_explorer_filters_and_lists_records(result):
     ex.reason.value = "all"
     ex.side.value = "app"
     assert len(ex.filtered()) == 11 and len(ex.record.options) < all_records
+
+
+def test_implied_unlabeled_link_is_shown_and_marked(result, truth):
+    """An app that stores only the labelled row still has the unlabeled link (DESIGN §4)."""
+    from dataclasses import replace
+
+    row = _one(truth, "label_mismatch", present_in="hubspot")
+    assoc = result.app.associations
+    plain = (
+        (assoc["from_id"] == row["app_from_id"])
+        & (assoc["to_id"] == row["app_to_id"])
+        & assoc["label"].isna()
+    )
+    assert plain.sum() == 1
+    edited = replace(result, app=replace(result.app, associations=assoc.loc[~plain]))
+    view = record_links(edited, RecordRef("contacts", row["hubspot_from_id"]))
+    links = view.links.set_index("label")
+    assert links.loc["(unlabeled) (implied in Acme CRM)", "status"] == "in sync"

@@ -169,3 +169,24 @@ def test_parameters_cells_are_typed_commented_and_offline():
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
         code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
         assert "token" not in code.lower()
+
+
+def test_mismatches_with_filters_and_a_record(portal, runs, tmp_path):
+    """-p style text parameters: a reason filter, one record, and a previous run to explore."""
+    truth = portal.data.ground_truth
+    lena = truth.loc[truth["reason"] == "label_mismatch"].iloc[0]
+    run = run_notebook(
+        "mismatches",
+        config_path=portal.config,
+        reports_dir=tmp_path,
+        parameters={
+            "reason": "label_mismatch",
+            "record": f"contacts:hubspot:{lena['hubspot_from_id']}",
+            "run_dir": str(runs["audit"].folder),
+        },
+    )
+    nb = nbformat.read(str(run.executed), as_version=4)
+    text = _outputs_text(nb)
+    assert "All 2 findings" in text and "Contact &#x27;Lena Labelle&#x27;" in text
+    assert "Contact &#x27;Priya Primary&#x27;" not in text  # only the record asked for
+    assert not (run.folder / "findings.csv").exists()  # a previous run is explored, not redone
