@@ -395,7 +395,8 @@ def run_details(integration: Integration, audit: Audit) -> pd.DataFrame:
         )
     )
     for stage, seconds in summary.timings.items():
-        rows.append((f"time: {stage}", f"{seconds:.2f} s"))
+        name = "total" if stage == "total_seconds" else stage.replace("_", " ")
+        rows.append((f"time: {name}", f"{seconds:.2f} s"))
     return pd.DataFrame(rows, columns=["what", "value"])
 
 
