@@ -8,9 +8,10 @@
     fx.apply_or_offer(session, confirm_digest)  # applies only with the plan's digest
     fx.show_undo(session)                       # how to undo what was applied
 
-With no config, the bundled sandbox emulator is started in this process with
-the demo portal (and the demo app in a temporary folder) and audited, so the
-notebook runs offline with its defaults; nothing real is ever written. With
+With no config, :func:`assoc_audit.notebook.open_integration` starts the
+bundled sandbox emulator in this process with the demo portal (and the demo
+app in a temporary folder), which is audited and planned, so the notebook runs
+offline with its defaults; nothing real is ever written. With
 ``confirm_digest`` None nothing is written: in JupyterLab a Confirm button
 bound to the digest of the plan shown applies it when a person clicks it.
 """
@@ -18,8 +19,6 @@ bound to the digest of the plan shown applies it when a person clicks it.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,7 +34,7 @@ from .undo import make_undo_plan, undo_files
 
 if TYPE_CHECKING:
     from ..config import IntegrationConfig
-    from ..sandbox.server import Sandbox
+    from ..notebook import Integration
 
 __all__ = [
     "FixSession",
@@ -49,38 +48,31 @@ __all__ = [
 
 @dataclass
 class FixSession:
-    """The plan a notebook works on, where its files go, and the sandbox it started."""
+    """The plan a notebook works on, where its files go, and the integration it opened."""
 
-    config: IntegrationConfig
-    config_path: Path
+    integration: Integration
     findings_dir: Path
     output_dir: Path
     plan: FixPlan
     plan_file: Path
     progress: bool = False
     results: list[ApplyResult] = field(default_factory=list)
-    sandbox: Sandbox | None = None
-    _workdir: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
-    _environ: dict[str, str | None] = field(default_factory=dict, repr=False)
+
+    @property
+    def config(self) -> IntegrationConfig:
+        return self.integration.config
+
+    @property
+    def config_path(self) -> Path:
+        return self.integration.config_path
 
     @property
     def journal(self) -> Path:
         return default_journal(self.plan_file, self.plan.digest)
 
     def close(self) -> None:
-        """Stop the sandbox this session started; restore the environment."""
-        if self.sandbox is not None:
-            self.sandbox.stop()
-            self.sandbox = None
-        for name, value in self._environ.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        self._environ = {}
-        if self._workdir is not None:
-            self._workdir.cleanup()
-            self._workdir = None
+        """Stop the sandbox the session started (demo), remove its temporary folder."""
+        self.integration.close()
 
 
 _PREVIEW_COLUMNS = (
@@ -112,66 +104,47 @@ def _html(text: str) -> None:
     _display(HTML(text))  # type: ignore[no-untyped-call]
 
 
-def _demo(scale: int) -> tuple[Path, Sandbox, tempfile.TemporaryDirectory[str], dict[str, Any]]:
-    from ..sandbox import Sandbox
-    from ..sandbox.demo import DEMO_TOKEN, DEMO_TOKEN_ENV, prepare_demo, seed_demo_portal
-
-    workdir = tempfile.TemporaryDirectory(prefix="assoc-audit-fixes-")
-    sandbox = Sandbox(tokens=(DEMO_TOKEN,), rate_limit=100_000).start()
-    data = seed_demo_portal(sandbox.backend, DEMO_TOKEN, scale=scale)
-    config_path = prepare_demo(Path(workdir.name), base_url=sandbox.url, data=data)
-    saved = {DEMO_TOKEN_ENV: os.environ.get(DEMO_TOKEN_ENV)}
-    os.environ[DEMO_TOKEN_ENV] = DEMO_TOKEN  # a sandbox token, not a secret
-    return config_path, sandbox, workdir, saved
-
-
 def open_session(
     config_path: str | Path | None,
     *,
     findings_dir: str | Path | None = None,
     output_dir: str | Path | None = None,
+    baseline_dir: str | Path | None = None,
     scale: int = 300,
     progress: bool = False,
 ) -> FixSession:
-    """Load the config, audit if no findings folder is given, and make the plan.
+    """Open the integration (None: the demo on a sandbox started here), audit it when no
+    findings folder is given (into ``output_dir/audit``, with ``baseline_dir`` for
+    deletion detection), and make the plan.
 
-    The plan is written to ``findings_dir/plan.json`` (and ``.csv``), so the
-    journal sits beside it and a later run with the same findings folder
-    resumes or recognises the same plan (same digest).
+    The plan is written to ``<findings>/plan.json`` (and ``.csv``), so the journal
+    sits beside it and a later run with the same findings folder resumes or
+    recognises the same plan (same digest).
     """
-    from ..audit import run_audit
-    from ..config import load_config
+    from .. import notebook as nb
+    from ..audit_cli import default_report_folder
 
-    sandbox = workdir = None
-    saved: dict[str, Any] = {}
-    if config_path is None:
-        config_path, sandbox, workdir, saved = _demo(scale)
-    config = load_config(config_path)
-    out = Path(output_dir) if output_dir is not None else None
-    if out is None:
-        base = Path(workdir.name) if workdir is not None else Path.cwd() / "reports"
-        out = base / config.name / "apply-fixes"
-    out.mkdir(parents=True, exist_ok=True)
-    if findings_dir is None:
-        findings = out / "audit"
-        run_audit(config, out=findings)
-    else:
-        findings = Path(findings_dir)
-    plan = make_plan(config, findings)
-    plan_file = findings / "plan.json"
-    plan.write(plan_file)
-    return FixSession(
-        config=config,
-        config_path=Path(config_path),
-        findings_dir=findings,
-        output_dir=out,
-        plan=plan,
-        plan_file=plan_file,
-        progress=progress,
-        sandbox=sandbox,
-        _workdir=workdir,
-        _environ=saved,
-    )
+    integration = nb.open_integration(config_path, scale=scale)
+    try:
+        out = (
+            Path(output_dir)
+            if output_dir is not None
+            else default_report_folder(integration.name, root=nb.default_reports_dir())
+        )
+        out.mkdir(parents=True, exist_ok=True)
+        if findings_dir is None:
+            done = nb.audit(
+                integration, output_dir=out / "audit", baseline_dir=baseline_dir, progress=progress
+            )
+            findings = done.folder
+        else:
+            findings = Path(findings_dir)
+        plan = make_plan(integration.config, findings)
+        plan_file = plan.write(findings / "plan.json")
+    except BaseException:
+        integration.close()
+        raise
+    return FixSession(integration, findings, out, plan, plan_file, progress)
 
 
 def show_plan(session: FixSession, *, max_rows: int = 50) -> None:
