@@ -11,7 +11,7 @@
 Modules: :mod:`.model` (operations, label sets, side models), :mod:`.digest`,
 :mod:`.planning` (findings → operations), :mod:`.effects` (side effects),
 :mod:`.plan` (plan files), :mod:`.states` (pair states, re-reads),
-:mod:`.journal`, :mod:`.apply`, :mod:`.undo`, :mod:`.result`, :mod:`.cli`.
+:mod:`.journal`, :mod:`.apply` (with :mod:`.writer`), :mod:`.undo`, :mod:`.result`, :mod:`.cli`.
 """
 
 from .apply import apply_plan, default_journal
