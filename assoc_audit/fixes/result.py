@@ -117,6 +117,8 @@ class ApplyResult:
     @property
     def exit_code(self) -> int:
         """0 clean or dry run, 1 conflicts, failures or missing effects (DESIGN §8)."""
+        if self.dry_run:
+            return 0
         if self.conflicts or self.failed:
             return 1
         if self.verification is not None and not self.verification.ok:
@@ -146,10 +148,16 @@ class ApplyResult:
         what = "undo" if self.kind == "undo" else "apply"
         if self.conflicts:
             n = len(self.conflicts)
-            out = [
-                f"{what} refused: {n} touched pair{'s' if n != 1 else ''} changed since planning "
-                "in a way the plan does not lead to; nothing was written:"
-            ]
+            pairs = (
+                f"{n} touched pair{'s' if n != 1 else ''} changed since planning in a way "
+                "the plan does not lead to"
+            )
+            head = (
+                f"dry run ({what}): it would be refused: {pairs}; nothing was written:"
+                if self.dry_run
+                else f"{what} refused: {pairs}; nothing was written:"
+            )
+            out = [head]
             out += [f"  {c.line()}" for c in self.conflicts[:_SHOWN]]
             if n > _SHOWN:
                 out.append(f"  … and {n - _SHOWN} more")
@@ -158,7 +166,7 @@ class ApplyResult:
         if self.dry_run:
             out = [
                 f"dry run ({what}): {self.to_write} of {self.operations} operations would be "
-                f"written, {self.already} are already in effect"
+                f"written, {self.already} already in effect"
                 + (f", {self.settled_before} done by an earlier run" if self.settled_before else "")
                 + "; nothing was written"
             ]

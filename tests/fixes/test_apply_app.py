@@ -172,3 +172,13 @@ def test_plan_for_other_targets_is_refused(tmp_path):
         apply_plan(plan, moved, plan_file=path, confirm=plan.digest)
     with pytest.raises(PlanError, match="other targets"):
         apply_plan(plan, moved, plan_file=path)
+
+
+def test_dry_run_reports_conflicts_but_exits_0(tmp_path):
+    world, plan, path = planned(tmp_path, "sqlite")
+    # every stored link replaced: p3's label changed, p2's link (whose primary moves) is gone
+    world.set_app_links([("persons", "p3", "organizations", "o3", "other")])
+    dry = apply_plan(plan, world.config, plan_file=path)
+    assert dry.dry_run and dry.exit_code == 0
+    assert [c.pair[2] for c in dry.conflicts] == ["p2", "p3"]
+    assert dry.lines()[0].startswith("dry run (apply): it would be refused: 2 touched pairs")
