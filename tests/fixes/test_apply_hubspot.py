@@ -126,3 +126,83 @@ def test_5000_operations_with_10pct_faults_complete_exactly(tmp_path, monkeypatc
         assert done.exit_code == 0, done.lines()
         assert actual(sb, db) == original
         assert read_journal(undo_journal).ended
+
+
+def test_hubspot_to_hubspot_both_sides_move_primaries_then_undo(tmp_path, monkeypatch):
+    """An app side of kind hubspot is written with HubSpot's rules too (implied side effects)."""
+    import yaml
+
+    monkeypatch.setenv("FIX_HUB_A", "sandbox-fix-a")
+    monkeypatch.setenv("FIX_HUB_B", "sandbox-fix-b")
+    tokens = ("sandbox-fix-a", "sandbox-fix-b")
+    with Sandbox(tokens=tokens, rate_limit=100_000) as sb:
+        for token, base in zip(tokens, (0, 500), strict=True):
+            sb.backend.create_label(token, "contacts", "companies", "Billing contact")
+            sb.backend.load_records(token, "contacts", pd.DataFrame(
+                {"id": [str(base + i) for i in (1, 2, 3)],
+                 "email": [f"c{i}@x.io" for i in (1, 2, 3)]}))  # fmt: skip
+            sb.backend.load_records(token, "companies", pd.DataFrame(
+                {"id": [str(base + 100 + i) for i in (1, 2, 3)],
+                 "domain": [f"k{i}.io" for i in (1, 2, 3)]}))  # fmt: skip
+
+        def links(token, rows):
+            frame = pd.DataFrame(
+                [("contacts", f, "companies", t, lab) for f, t, lab in rows],
+                columns=["from_object", "from_id", "to_object", "to_id", "label"],
+            )
+            sb.backend.load_associations(token, frame)
+
+        links(tokens[0], [("1", "101", None), ("1", "101", "Primary"),
+                          ("2", "101", None), ("2", "101", "Billing contact")])  # fmt: skip
+        links(tokens[1], [("501", "602", None), ("501", "602", "Primary"), ("501", "601", None),
+                          ("503", "603", None)])  # fmt: skip
+        data = {
+            "name": "hub-to-hub",
+            "hubspot": {"token_env": "FIX_HUB_A", "base_url": sb.url},
+            "app": {
+                "name": "Other portal",
+                "kind": "hubspot",
+                "token_env": "FIX_HUB_B",
+                "base_url": sb.url,
+            },
+            "objects": {
+                "contacts": {"sync": "two_way", "match": [{"hubspot": "email", "app": "email"}]},
+                "companies": {"sync": "two_way", "match": [{"hubspot": "domain", "app": "domain"}]},
+            },
+            "associations": [
+                {"from": "contacts", "to": "companies"},
+                {"from": "contacts", "to": "companies", "label": "Primary"},
+                {"from": "contacts", "to": "companies", "label": "Billing contact"},
+            ],
+        }
+        path = tmp_path / "c.yaml"
+        path.write_text(yaml.safe_dump(data), "utf-8")
+        config = load_config(path)
+
+        def both():
+            out = []
+            for token in tokens:
+                frame = sb.backend.associations_frame(token, "contacts", "companies").astype(object)
+                out.append(sorted(map(tuple, frame.where(frame.notna(), None).values), key=str))
+            return out
+
+        original = both()
+        run_audit(config, out=tmp_path / "audit")
+        plan = make_plan(config, tmp_path / "audit")
+        rows = [(op.side, op.action, op.from_id, op.to_id, op.label, op.implied)
+                for op in plan.operations]  # fmt: skip
+        assert rows == [
+            ("hubspot", "create", "1", "102", None, False),
+            ("hubspot", "create", "3", "103", None, False),
+            ("app", "create", "501", "601", "Primary", False),
+            ("app", "remove", "501", "602", "Primary", True),  # HubSpot moves the primary
+            ("app", "create", "502", "601", None, False),
+            ("app", "create", "502", "601", "Billing contact", False),
+        ]
+        path = plan.write(tmp_path / "plan.json")
+        result = apply_plan(plan, config, plan_file=path, confirm=plan.digest)
+        assert result.exit_code == 0 and result.verification.pairs_as_planned == 5
+        assert set(run_audit(config, out=tmp_path / "after").findings["action"]) <= {"none"}
+        undo = make_undo_plan(config, result.journal)
+        done = apply_plan(undo, config, journal=tmp_path / "undo.jsonl", confirm=undo.digest)
+        assert done.exit_code == 0 and both() == original
