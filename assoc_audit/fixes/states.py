@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 __all__ = ["States", "filter_links", "read_links", "read_states"]
 
 _SEP = "\x1f"
+#: From-ids per ``read_associations`` call (a multiple of HubSpot's 1,000-id batch reads).
+READ_CHUNK = 10_000
 
 
 class States:
@@ -122,8 +124,10 @@ def read_links(
     for fo, to, fid in records:
         by_pair.setdefault((fo, to), set()).add(fid)
     for (fo, to), ids in sorted(by_pair.items()):
-        links = connector.read_associations((fo, to), from_ids=_sorted_ids(ids))
-        states.add_links(side, links)
+        ordered = _sorted_ids(ids)
+        for start in range(0, len(ordered), READ_CHUNK):  # bounded SQL IN lists
+            chunk = ordered[start : start + READ_CHUNK]
+            states.add_links(side, connector.read_associations((fo, to), from_ids=chunk))
 
 
 def read_states(
