@@ -21,10 +21,13 @@ variables the config names registered, so no token value lands on disk.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -270,19 +273,20 @@ def run_notebook(
     tick = time.perf_counter()
     error: NotebookError | None = None
     try:
-        papermill.execute_notebook(
-            str(source),
-            str(executed),
-            parameters=final,
-            kernel_name="python3",
-            progress_bar=False,
-            log_output=False,
-            start_timeout=int(kernel_timeout),
-            execution_timeout=cell_timeout,
-            cwd=str(source.parent),
-            # the kernel's own log (not cell output): only errors, no transport notices
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
-        )
+        with _kernel_stderr(folder / "kernel.log"):
+            papermill.execute_notebook(
+                str(source),
+                str(executed),
+                parameters=final,
+                kernel_name="python3",
+                progress_bar=False,
+                log_output=False,
+                start_timeout=int(kernel_timeout),
+                execution_timeout=cell_timeout,
+                cwd=str(source.parent),
+                # the kernel's own log (not cell output): only errors, no transport notices
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            )
     except PapermillExecutionError as exc:
         error = _cell_error(source.name, executed, exc.cell_index, exc.ename, exc.evalue)
     except AssocAuditError:
@@ -314,6 +318,25 @@ def run_notebook(
     if error is not None:
         raise error
     return RunResult(source.stem, folder, executed, html, summary, seconds)
+
+
+@contextlib.contextmanager
+def _kernel_stderr(log_file: Path) -> Iterator[None]:
+    """Send this process's standard error (file descriptor 2) to ``log_file`` while a notebook
+    runs: the kernel inherits it, so its own notices (and papermill's) land in the run folder,
+    and the command keeps its one-line error contract."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(log_file, "ab") as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+    if log_file.stat().st_size == 0:
+        log_file.unlink()
 
 
 def _cell_source_line(cell: Any) -> str:
