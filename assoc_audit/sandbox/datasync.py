@@ -335,21 +335,32 @@ class DataSyncSimulator:
     ) -> set[str]:
         """Write edges on one side; record failures in ``events``; return the keys written."""
         connector = self._connectors[side]
-        frame = edges.drop(columns=["key", "event"])
+        write = connector.create_edges if create else connector.remove_edges
+        frame = edges.drop(columns=["key", "event"]).reset_index(drop=True)
         rows = edges["event"].to_numpy(dtype=np.int64)
+        status = np.full(len(frame), "failed", dtype=object)
+        message = np.full(len(frame), None, dtype=object)
         try:
-            result = connector.create_edges(frame) if create else connector.remove_edges(frame)
+            result = write(frame)
+            status = result.outcomes["status"].astype(object).to_numpy().copy()
+            message = result.outcomes["message"].astype(object).to_numpy().copy()
         except AssocAuditError as exc:
-            events.loc[rows, "action"] = "failed"
-            events.loc[rows, "message"] = exc.message
-            return set()
-        status = result.outcomes["status"].astype(object).to_numpy()
+            message[:] = exc.message
         failed = status == "failed"
+        if failed.any() and len(frame) > 1:
+            # a side may refuse a whole batch for one row: retry those rows one by one,
+            # as data sync writes each association on its own
+            for pos in np.flatnonzero(failed):
+                try:
+                    one = write(frame.iloc[[pos]])
+                    status[pos] = one.outcomes["status"].iloc[0]
+                    message[pos] = one.outcomes["message"].astype(object).iloc[0]
+                except AssocAuditError as exc:
+                    message[pos] = exc.message
+            failed = status == "failed"
         if failed.any():
             events.loc[rows[failed], "action"] = "failed"
-            events.loc[rows[failed], "message"] = (
-                result.outcomes["message"].astype(object).to_numpy()[failed]
-            )
+            events.loc[rows[failed], "message"] = message[failed]
         return set(edges["key"].to_numpy()[~failed])
 
     def _log(self, result: SyncPass) -> None:
