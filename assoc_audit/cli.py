@@ -35,6 +35,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "assoc_audit.commands",
     "assoc_audit.audit_cli",
     "assoc_audit.sandbox.cli",
+    "assoc_audit.scenarios.cli",
 )
 
 Handler = Callable[[argparse.Namespace], int]

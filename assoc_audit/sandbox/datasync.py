@@ -126,12 +126,11 @@ class SyncScope:
     @classmethod
     def of(cls, ids: Mapping[Side, Mapping[str, Iterable[str]]]) -> SyncScope:
         """A scope from ids per side and object."""
-        return cls(
-            **{
-                side: {obj: frozenset(map(str, v)) for obj, v in ids.get(side, {}).items()}
-                for side in _SIDES
-            }
-        )
+        parts = {
+            side: {obj: frozenset(map(str, v)) for obj, v in ids.get(side, {}).items()}
+            for side in _SIDES
+        }
+        return cls(hubspot=parts["hubspot"], app=parts["app"])
 
     def ids(self, side: Side, obj: str) -> frozenset[str]:
         return (self.hubspot if side == "hubspot" else self.app).get(obj, frozenset())
@@ -176,7 +175,7 @@ class SyncPass:
     def to_dict(self) -> dict[str, Any]:
         def rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
             clean = frame.astype(object).where(frame.notna(), None)
-            return [dict(r) for r in clean.to_dict("records")]
+            return [{str(k): v for k, v in r.items()} for r in clean.to_dict("records")]
 
         return {
             "started_at": self.started_at,
@@ -196,7 +195,11 @@ def _relaxed(matches: Matches) -> Matches:
     """Matches where each ambiguous record is paired with one of its duplicates (broken)."""
     amb = matches.ambiguity
     sides = {}
-    for side, own, other in (("hubspot", "hubspot_row", "app_row"), ("app", "app_row", "hubspot_row")):
+    order: tuple[tuple[Side, str, str], ...] = (
+        ("hubspot", "hubspot_row", "app_row"),
+        ("app", "app_row", "hubspot_row"),
+    )
+    for side, own, other in order:
         m = matches.side(side)
         status, partner = m.status.copy(), m.partner.copy()
         first = amb.drop_duplicates(own)
@@ -352,7 +355,7 @@ class DataSyncSimulator:
             # as data sync writes each association on its own
             for pos in np.flatnonzero(failed):
                 try:
-                    one = write(frame.iloc[[pos]])
+                    one = write(frame.iloc[[int(pos)]])
                     status[pos] = one.outcomes["status"].iloc[0]
                     message[pos] = one.outcomes["message"].astype(object).iloc[0]
                 except AssocAuditError as exc:

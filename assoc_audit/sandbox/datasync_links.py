@@ -342,12 +342,16 @@ def plan_links(
         def mark(mask: Any, code: str, reason: np.ndarray = reason) -> None:
             reason[np.asarray(mask, dtype=bool) & pd.isna(reason)] = code
 
-        fwd = one["p"].map(
-            {p: carries(config, behaviour, pair, src) for p, pair in enumerate(config.pairs)}
-        ).to_numpy(dtype=bool)
-        back = one["p"].map(
-            {p: carries(config, behaviour, pair, dst) for p, pair in enumerate(config.pairs)}
-        ).to_numpy(dtype=bool)
+        fwd = (
+            one["p"]
+            .map({p: carries(config, behaviour, pair, src) for p, pair in enumerate(config.pairs)})
+            .to_numpy(dtype=bool)
+        )
+        back = (
+            one["p"]
+            .map({p: carries(config, behaviour, pair, dst) for p, pair in enumerate(config.pairs)})
+            .to_numpy(dtype=bool)
+        )
         if behaviour.support:
             mark(~one["supported"], "unsupported_in_app")
         amb = int(MatchStatus.AMBIGUOUS)
@@ -401,7 +405,9 @@ def _edge_frame(
     return out
 
 
-def _writes(config: IntegrationConfig, labels: _Labels, go: pd.DataFrame, src: Side) -> pd.DataFrame:
+def _writes(
+    config: IntegrationConfig, labels: _Labels, go: pd.DataFrame, src: Side
+) -> pd.DataFrame:
     """Edges to create on the other side (unlabeled links first)."""
     go = go.sort_values("hkey", kind="stable")
     dst = _other(src)

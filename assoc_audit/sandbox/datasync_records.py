@@ -55,9 +55,7 @@ def _other(side: Side) -> Side:
     return "app" if side == "hubspot" else "hubspot"
 
 
-def _copies(
-    config: IntegrationConfig, obj: str, src: Side, records: pd.DataFrame
-) -> pd.DataFrame:
+def _copies(config: IntegrationConfig, obj: str, src: Side, records: pd.DataFrame) -> pd.DataFrame:
     """The target-side values of copies of ``records`` (``src`` canonical rows)."""
     dst = _other(src)
     out = pd.DataFrame(index=records.index)
@@ -113,18 +111,14 @@ def create_missing_records(
             continue
         for src in ("hubspot", "app"):
             dst = _other(src)
-            if sync != "two_way" and sync != f"{src}_to_{dst}":
+            if sync not in ("two_way", f"{src}_to_{dst}"):
                 continue
             records = sides[src].records
             status = matches.side(src).status
             ids = records["record_id"].astype(object)
             keys = [(src, obj, str(i)) for i in ids]
             fresh = np.array([k not in copied for k in keys], dtype=bool)
-            pick = (
-                (records["object"] == obj).to_numpy()
-                & (status == MatchStatus.UNMATCHED)
-                & fresh
-            )
+            pick = (records["object"] == obj).to_numpy() & (status == MatchStatus.UNMATCHED) & fresh
             if not pick.any():
                 continue
             chosen = records.loc[pick]

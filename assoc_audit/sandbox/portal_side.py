@@ -45,7 +45,11 @@ __all__ = [
 ]
 
 #: HubSpot's display properties of the standard objects (contacts: first and last name).
-DISPLAY_PROPERTIES: dict[str, str] = {"companies": "name", "deals": "dealname", "tickets": "subject"}
+DISPLAY_PROPERTIES: dict[str, str] = {
+    "companies": "name",
+    "deals": "dealname",
+    "tickets": "subject",
+}
 _DISPLAY = DISPLAY_PROPERTIES
 #: Properties a record needs to be created through HubSpot's API (a real portal may
 #: refuse deals and tickets without a pipeline and stage); the default pipeline's ids.
@@ -215,7 +219,9 @@ class PortalSide:
             if pair not in stored:
                 links = self.read_associations(pair)
                 stored[pair] = set(
-                    zip(links["from_id"], links["to_id"], links["label"].astype(object), strict=True)
+                    zip(
+                        links["from_id"], links["to_id"], links["label"].astype(object), strict=True
+                    )
                 )
             here = stored[pair]
             labels = {lab for (f, t, lab) in here if f == f_id and t == t_id}
@@ -242,7 +248,9 @@ class PortalSide:
         f_obj, t_obj = backend.object_type(token, f_api), backend.object_type(token, t_api)
         type_id = backend.label_type_id(token, f_api, t_api, label)
         if create:
-            _, errors = backend.assoc.create(portal, f_obj, t_obj, [(f_id, t_id, [(None, type_id)])])
+            _, errors = backend.assoc.create(
+                portal, f_obj, t_obj, [(f_id, t_id, [(None, type_id)])]
+            )
             if errors:
                 raise ApiError(400, errors[0].category, errors[0].message)
         elif label is None:

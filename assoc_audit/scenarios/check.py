@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["Samples", "evaluate", "read_scoped", "tagged_ids", "target_present"]
 
 _SIDES: tuple[Side, Side] = ("hubspot", "app")
-Scope = dict[str, dict[str, set[str]]]
+Scope = dict["Side", dict[str, set[str]]]
 
 
 @dataclass
@@ -53,16 +53,16 @@ class Samples:
     """
 
     tag: str
-    ids: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    ids: dict[tuple[str, str, Side], str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
-    created: dict[str, dict[str, list[str]]] = field(
+    created: dict[Side, dict[str, list[str]]] = field(
         default_factory=lambda: {"hubspot": {}, "app": {}}
     )
 
     def add(self, side: Side, obj: str, ids: list[str]) -> None:
         self.created[side].setdefault(obj, []).extend(ids)
 
-    def scope(self, extra: Mapping[str, Mapping[str, list[str]]] | None = None) -> Scope:
+    def scope(self, extra: Mapping[Side, Mapping[str, list[str]]] | None = None) -> Scope:
         """Ids per side and object: the records created, plus ``extra``."""
         out: Scope = {s: {o: set(v) for o, v in self.created[s].items()} for s in _SIDES}
         for side, objects in (extra or {}).items():
@@ -81,7 +81,7 @@ def tagged_ids(records: pd.DataFrame, tag: str) -> set[str]:
 
 
 def read_scoped(
-    config: IntegrationConfig, connectors: Mapping[str, Connector], scope: Scope, tag: str
+    config: IntegrationConfig, connectors: Mapping[Side, Connector], scope: Scope, tag: str
 ) -> tuple[dict[Side, SideTables], Scope]:
     """Both sides' tables restricted to ``scope`` and tagged records; and the scope used."""
     sides: dict[Side, SideTables] = {}
@@ -130,7 +130,7 @@ def _has_link(
     return bool(hit.fillna(False).any())
 
 
-def _finding_dict(row: Mapping[str, Any]) -> dict[str, Any]:
+def _finding_dict(row: Any) -> dict[str, Any]:
     keys = ("finding_id", "present_in", "label", "reason", "action", "detail")
     return {k: (None if pd.isna(row[k]) else str(row[k])) for k in keys}
 
@@ -171,7 +171,7 @@ def evaluate(
     config: IntegrationConfig,
     scenario: Scenario,
     samples: Samples,
-    sides: Mapping[str, SideTables],
+    sides: Mapping[Side, SideTables],
     audit: AuditResult,
 ) -> ScenarioResult:
     """Judge one scenario from the scoped tables and their audit."""
@@ -207,10 +207,14 @@ def evaluate(
     related = np.zeros(len(f), dtype=bool)
     for side in _SIDES:
         related |= (
-            (f["present_in"] == side)
-            & f[f"{side}_from_id"].isin(sorted(ids[side]))
-            & f[f"{side}_to_id"].isin(sorted(ids[side]))
-        ).fillna(False).to_numpy()
+            (
+                (f["present_in"] == side)
+                & f[f"{side}_from_id"].isin(sorted(ids[side]))
+                & f[f"{side}_to_id"].isin(sorted(ids[side]))
+            )
+            .fillna(False)
+            .to_numpy()
+        )
     others = tuple(_finding_dict(r) for _, r in f.loc[related & ~mine.to_numpy()].iterrows())
 
     names = {s: side_name(config, s) for s in _SIDES}
@@ -254,6 +258,6 @@ def evaluate(
     return ScenarioResult(scenario, "fail", observed, why, finding, others)
 
 
-def audit_scoped(config: IntegrationConfig, sides: Mapping[str, SideTables]) -> AuditResult:
+def audit_scoped(config: IntegrationConfig, sides: Mapping[Side, SideTables]) -> AuditResult:
     """The audit of the scoped tables."""
     return run_audit(config, hubspot=sides["hubspot"], app=sides["app"])

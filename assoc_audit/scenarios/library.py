@@ -215,11 +215,7 @@ _BOTH: tuple[Side, Side] = ("hubspot", "app")
 def _flows(direction: str) -> tuple[list[Flow], list[Flow]]:
     """(flows the sync carries, flows it blocks) for an association direction."""
     every: list[Flow] = ["hubspot_to_app", "app_to_hubspot"]
-    carried: list[Flow] = {
-        "two_way": every,
-        "hubspot_to_app": ["hubspot_to_app"],
-        "app_to_hubspot": ["app_to_hubspot"],
-    }.get(direction, [])
+    carried: list[Flow] = every if direction == "two_way" else [f for f in every if f == direction]
     return carried, [f for f in every if f not in carried]
 
 
@@ -364,7 +360,8 @@ class _Builder:
             "(expected reason object_sync_off)."
         )
         records = tuple(
-            SampleRecord(key, obj, ("hubspot",), key) for key, obj in zip(("from", "to"), pair)
+            SampleRecord(key, obj, ("hubspot",), key)
+            for key, obj in zip(("from", "to"), pair, strict=True)
         )
         probe = SampleLink("hubspot", "from", "to", label)
         self.add(

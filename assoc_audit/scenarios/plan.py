@@ -176,7 +176,9 @@ def is_sandbox_url(
     return isinstance(body, dict) and body.get("status") == "ok" and "portals" in body
 
 
-def local_target(config: IntegrationConfig, *, opener: Opener = urllib.request.urlopen) -> str | None:
+def local_target(
+    config: IntegrationConfig, *, opener: Opener = urllib.request.urlopen
+) -> str | None:
     """None if the run needs no confirmation (emulator and a local app), else why it does."""
     if not is_sandbox_url(config.hubspot.base_url, opener=opener):
         where = config.hubspot.base_url or HUBSPOT_API

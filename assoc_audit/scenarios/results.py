@@ -90,7 +90,9 @@ class CleanupResult:
 
     @property
     def ok(self) -> bool:
-        return not self.errors and not any(ids for side in self.leftovers.values() for ids in side.values())
+        return not self.errors and not any(
+            ids for side in self.leftovers.values() for ids in side.values()
+        )
 
     def summary(self) -> str:
         total = sum(n for side in self.deleted.values() for n in side.values())
@@ -158,7 +160,9 @@ class ScenarioReport:
     def render(self, *, width: int = 60) -> str:
         """The results as a text table, the summary and the clean-up line."""
         frame = self.to_frame()
-        frame["finding"] = frame["finding"].map(lambda t: t if len(t) <= width else t[: width - 1] + "…")
+        frame["finding"] = frame["finding"].map(
+            lambda t: t if len(t) <= width else t[: width - 1] + "…"
+        )
         frame["verdict"] = frame["verdict"].str.upper()
         table = frame.to_string(index=False, justify="left")
         return "\n".join([table, self.summary(), self.cleanup.summary()])

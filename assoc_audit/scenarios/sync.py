@@ -58,8 +58,10 @@ class SimulatedSync:
             for side, objects in done.created_records().items():
                 for obj, ids in objects.items():
                     scope = scope.extended(side, obj, ids)
-            if not done.count("created") and not done.count("removed") and not len(
-                done.created_records()["hubspot"] | done.created_records()["app"]
+            if (
+                not done.count("created")
+                and not done.count("removed")
+                and not len(done.created_records()["hubspot"] | done.created_records()["app"])
             ):
                 break
         return {
