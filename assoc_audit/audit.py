@@ -228,7 +228,7 @@ def _reconcile(
             }
         ),
     )
-    limits = hubspot.meta.get("association_limits")
+    limits = hubspot.meta.get("limits")
     register_config_tables(con, config_tables(config, limits if isinstance(limits, list) else None))
     counts: dict[str, int] = {}
     built = {}

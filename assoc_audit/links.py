@@ -73,7 +73,8 @@ def config_tables(
 
     ``hubspot_limits`` are the portal's configured association limits when the
     connector could read them: dicts with ``from_object``, ``to_object``,
-    ``label`` (None = the unlabeled link, i.e. linked pairs) and ``max``.
+    ``label`` (None = the unlabeled link, i.e. linked pairs) and ``max_per_record``
+    (the shape the HubSpot connector writes to ``SideTables.meta["limits"]``).
     """
     objects = list(config.audited_objects)
     pair_rows: list[dict[str, Any]] = []
@@ -144,7 +145,7 @@ def config_tables(
         p_ = pair_index.get((str(item.get("from_object")), str(item.get("to_object"))))
         label = item.get("label")
         lab_ = lab_of.get((p_, label)) if p_ is not None else None
-        maximum = item.get("max")
+        maximum = item.get("max_per_record")
         if lab_ is not None and isinstance(maximum, int) and maximum >= 0:
             limit_rows.append({"p": p_, "lab": lab_, "target": 0, "max": maximum})
     return ConfigTables(

@@ -63,8 +63,10 @@ class MatchStatus(IntEnum):
 class SideMatch:
     """Per record row of one side: status, the other side's row (or -1), and the rule.
 
-    ``rule`` is the 1-based rule that matched the record, or for an ambiguous
-    record the first rule that put it in a two-sided group; 0 otherwise.
+    ``rule`` is the 1-based rule that matched the record; for an ambiguous
+    record the first rule that put it in a two-sided group; for an unmatched
+    record the first rule that grouped it (gave it a non-null key, so it was in
+    a group, if only of itself); 0 if no rule ever did.
     """
 
     status: np.ndarray
@@ -209,6 +211,7 @@ def _new_side(n: int) -> dict[str, np.ndarray]:
         "partner": np.full(n, -1, dtype=np.int64),
         "rule": np.zeros(n, dtype=np.int16),
         "grouped": np.zeros(n, dtype=np.int16),  # first rule of a two-sided ambiguous group
+        "keyed": np.zeros(n, dtype=np.int16),  # first rule that gave the record a key
     }
 
 
@@ -232,11 +235,14 @@ def _match(
         h["status"][pool_h] = MatchStatus.UNMATCHED
         a["status"][pool_a] = MatchStatus.UNMATCHED
         for number, rule in enumerate(rules, start=1):
-            if not len(pool_h) or not len(pool_a):
+            if not len(pool_h) and not len(pool_a):
                 break
-            pairs, amb = _apply_rule(
+            pairs, amb, keyed = _apply_rule(
                 con, hubspot=hubspot, app=app, rule=rule, pool_h=pool_h, pool_a=pool_a
             )
+            for side, rows in ((h, keyed[0]), (a, keyed[1])):
+                fresh = rows[side["keyed"][rows] == 0]
+                side["keyed"][fresh] = number
             if len(amb):
                 for side, col in ((h, "h"), (a, "a")):
                     rows = amb[col].to_numpy()
@@ -254,6 +260,8 @@ def _match(
             grouped = pool[side["grouped"][pool] > 0]
             side["status"][grouped] = MatchStatus.AMBIGUOUS
             side["rule"][grouped] = side["grouped"][grouped]
+            lone = pool[side["grouped"][pool] == 0]
+            side["rule"][lone] = side["keyed"][lone]
         counts[obj] = {
             "hubspot_records": len(rows_h[obj]),
             "app_records": len(rows_a[obj]),
@@ -284,9 +292,12 @@ def _apply_rule(
     rule: MatchRule,
     pool_h: np.ndarray,
     pool_a: np.ndarray,
-) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
+) -> tuple[dict[str, np.ndarray], pd.DataFrame, tuple[np.ndarray, np.ndarray]]:
+    """Apply one rule to the pools: matched pairs, ambiguous pairs, and the rows with a key."""
+    keyed: list[np.ndarray] = []
     for name, tables, pool in (("match_keys_h", hubspot, pool_h), ("match_keys_a", app, pool_a)):
         keys = _keys(tables, pool, rule_column(tables.side, rule), rule.normalize)
+        keyed.append(pool[pc.is_valid(keys).to_numpy(zero_copy_only=False)])
         duck.register(con, name, pa.table({"row": pa.array(pool, pa.int64()), "key": keys}))
     con.execute(_GROUPS)
     pairs = duck.numpy(con, _PAIRS)
@@ -295,7 +306,8 @@ def _apply_rule(
     for name in ("match_keys_h", "match_keys_a"):
         con.unregister(name)
     amb_df = pd.DataFrame({"h": amb["h"].astype(np.int64), "a": amb["a"].astype(np.int64)})
-    return {k: v.astype(np.int64) for k, v in pairs.items()}, amb_df
+    pairs_out = {k: v.astype(np.int64) for k, v in pairs.items()}
+    return pairs_out, amb_df, (keyed[0], keyed[1])
 
 
 def _ambiguity(
@@ -368,10 +380,10 @@ rows_ AS (
     FROM rec_h h JOIN rec_a a ON a.row = h.partner JOIN objs o ON o.obj = h.obj
     WHERE h.status = 1
     UNION ALL
-    SELECT o.name, h.record_id, NULL, NULL, 'unmatched'
+    SELECT o.name, h.record_id, NULL, nullif(h.rule, 0)::INTEGER, 'unmatched'
     FROM rec_h h JOIN objs o ON o.obj = h.obj WHERE h.status = 2
     UNION ALL
-    SELECT o.name, NULL, a.record_id, NULL, 'unmatched'
+    SELECT o.name, NULL, a.record_id, nullif(a.rule, 0)::INTEGER, 'unmatched'
     FROM rec_a a JOIN objs o ON o.obj = a.obj WHERE a.status = 2
     UNION ALL
     SELECT o.name, h.record_id,

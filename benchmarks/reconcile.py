@@ -117,10 +117,12 @@ def _mapped_edges(config_path: Path):  # -> tuple[pd.DataFrame, pd.DataFrame]
     return frames[0], frames[1]
 
 
-def child_datacompy(config: Path) -> None:
+def child_datacompy(config: Path, object_strings: bool = False) -> None:
     import datacompy
 
     hubspot, app = _mapped_edges(config)
+    if object_strings:  # the layout pandas < 3 produced by default (not timed)
+        hubspot, app = hubspot.astype(object), app.astype(object)
     keys = ["from_object", "from_id", "to_object", "to_id", "label"]
     start = time.perf_counter()
     compare = datacompy.PandasCompare(hubspot, app, join_columns=keys)
@@ -166,12 +168,13 @@ def main() -> None:
     parser.add_argument("--no-datacompy", action="store_true")
     parser.add_argument("--child-audit", nargs=2, metavar=("CONFIG", "OUT"), help=argparse.SUPPRESS)
     parser.add_argument("--child-datacompy", metavar="CONFIG", help=argparse.SUPPRESS)
+    parser.add_argument("--object-strings", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_audit:
         child_audit(Path(args.child_audit[0]), Path(args.child_audit[1]))
         return
     if args.child_datacompy:
-        child_datacompy(Path(args.child_datacompy))
+        child_datacompy(Path(args.child_datacompy), args.object_strings)
         return
 
     data = args.data or Path(tempfile.gettempdir()) / "assoc_audit_bench" / (
@@ -237,6 +240,14 @@ def main() -> None:
     print(
         f"like for like, from tables in memory: match + diff + reasons + rendering {engine:.2f} s "
         f"(median) vs datacompy {dc['seconds']:.2f} s: {dc['seconds'] / engine:.2f}x"
+    )
+    # Secondary reference only: the same tables with Python-object strings, as pandas < 3
+    # handed them over by default (the setting of STYLE.md's 16-25 s datacompy figure).
+    dco = _run_child("--child-datacompy", str(config), "--object-strings")
+    print(
+        f"reference: datacompy on the same tables as object strings (pandas < 3 layout): "
+        f"{dco['seconds']:.2f} s, peak {dco['peak_mib']:,.0f} MiB; ratio to the whole audit "
+        f"{dco['seconds'] / median:.2f}x"
     )
 
 

@@ -11,17 +11,21 @@ side / kind   connector                                       module
 ============  ==============================================  =========================
 app files     :class:`~.files.FilesConnector`                 ``connectors/files.py``
 app sql       :class:`~.sql.SqlConnector`                     ``connectors/sql.py``
-hubspot       not available yet                               —
+hubspot       :class:`~.hubspot.HubSpotConnector`             ``connectors/hubspot.py``
+app hubspot   :class:`~.hubspot.HubSpotConnector` (side app)  ``connectors/hubspot.py``
 ============  ==============================================  =========================
+
+:func:`load_side` with ``save_to`` also writes what it read as a snapshot side
+folder (Parquet, DESIGN §4), which a later run can name in ``snapshot:``.
 """
 
 from __future__ import annotations
 
 from contextlib import closing
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from ..errors import ConnectorError
-from ..snapshot import Side, SideTables, read_side
+from ..snapshot import Side, SideTables, read_side, write_side
 from .base import ApiUsage, Connector, Edge, EdgeOutcome, WriteResult, edge_table
 
 if TYPE_CHECKING:
@@ -39,28 +43,40 @@ __all__ = [
 ]
 
 
-def connector_for(config: IntegrationConfig, side: Side) -> Connector:
+def connector_for(config: IntegrationConfig, side: Side, **options: Any) -> Connector:
     """The live connector of one side (ignores ``snapshot:``; snapshots cannot be written).
 
     The caller closes it (``with contextlib.closing(connector_for(...)) as c:``).
+    ``options`` go to the HubSpot connector (``workers``, ``rate_limit``, ``progress``, …).
     """
-    if side == "app":
-        if config.app.kind == "files":
-            from .files import FilesConnector
+    if side == "hubspot" or config.app.kind == "hubspot":
+        from .hubspot import HubSpotConnector
 
-            return FilesConnector(config)
-        if config.app.kind == "sql":
-            from .sql import SqlConnector
+        return HubSpotConnector(config, side, **options)
+    if config.app.kind == "files":
+        from .files import FilesConnector
 
-            return SqlConnector(config)
-    kind = "hubspot" if side == "hubspot" else config.app.kind
-    raise ConnectorError(f"{side}: no connector for kind {kind!r} is available yet")
+        return FilesConnector(config)
+    from .sql import SqlConnector
+
+    return SqlConnector(config)
 
 
-def load_side(config: IntegrationConfig, side: Side) -> SideTables:
-    """Read one side of ``config`` as validated canonical tables."""
+def load_side(
+    config: IntegrationConfig, side: Side, *, save_to: Path | str | None = None, **options: Any
+) -> SideTables:
+    """Read one side of ``config`` as validated canonical tables.
+
+    From the side's ``snapshot:`` folder when the config names one, else live.
+    ``save_to``: also write the tables there as a snapshot side folder
+    (``records.parquet``, ``associations.parquet``, ``meta.json``).
+    """
     snapshot = config.hubspot.snapshot if side == "hubspot" else config.app.snapshot
     if snapshot is not None:
-        return read_side(config.resolve(snapshot), side=side, config=config)
-    with closing(connector_for(config, side)) as connector:
-        return connector.read_side()
+        tables = read_side(config.resolve(snapshot), side=side, config=config)
+    else:
+        with closing(connector_for(config, side, **options)) as connector:
+            tables = connector.read_side()
+    if save_to is not None:
+        write_side(save_to, tables)
+    return tables

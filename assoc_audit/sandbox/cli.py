@@ -10,7 +10,10 @@ portal before the port opens:
   ``--scale`` contacts (default 1000), with companies, deals, tickets,
   labels and primaries (:mod:`assoc_audit.sandbox.seed`);
 - ``demo``: the demo portal (``assoc_audit.sandbox.demo.seed_demo_portal``,
-  ``--scale``, when given, passed as its ``scale``).
+  ``--scale``, when given, passed as its ``scale``), and the demo's app side in
+  ``--app-dir`` (default ``.sandbox/demo``): the Acme CRM database, the ground
+  truth, and ``demo.yaml`` pointing at this server, ready for
+  ``assoc-audit audit --config <app-dir>/demo.yaml``.
 
 Seeding replaces what a portal held (also in a ``--data`` file). Tokens that
 look like real HubSpot tokens (``pat-…``, or the value of ``HUBSPOT_ACCESS_TOKEN``)
@@ -87,6 +90,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "connection (default 0)",
     )
     p.add_argument("--fault-seed", type=int, default=0, metavar="S", help="fault pattern seed")
+    p.add_argument(
+        "--app-dir",
+        default=".sandbox/demo",
+        metavar="DIR",
+        help="--seed demo: where to write the demo app (acme.db), its ground truth and a ready "
+        "demo.yaml (default .sandbox/demo)",
+    )
     p.set_defaults(handler=_serve)
     sandbox.set_defaults(handler=lambda args: _usage(sandbox))
 
@@ -104,7 +114,7 @@ def _seed_mode(args: argparse.Namespace) -> str:
     return str(args.seed)
 
 
-def _prepare(mode: str, scale: int | None, tokens: list[str]) -> Any:
+def _prepare(mode: str, scale: int | None, tokens: list[str], seeded: list[Any]) -> Any:
     def prepare(backend: SandboxBackend) -> None:
         if mode == "synthetic":
             from .seed import seed_portal, synthesize_portal
@@ -125,9 +135,9 @@ def _prepare(mode: str, scale: int | None, tokens: list[str]) -> Any:
             for token in tokens:
                 backend.reset(token)
                 if scale is None:
-                    demo.seed_demo_portal(backend, token)
+                    seeded[:] = [demo.seed_demo_portal(backend, token)]
                 else:
-                    demo.seed_demo_portal(backend, token, scale=scale)
+                    seeded[:] = [demo.seed_demo_portal(backend, token, scale=scale)]
             print("seeded the demo portal", flush=True)
 
     return prepare
@@ -155,7 +165,19 @@ def _serve(args: argparse.Namespace) -> int:
     limits = Limits(rate_per_10s=parse_rate(args.rate_limit))
     faults = FaultSettings(rate=args.faults, seed=args.fault_seed)
 
+    seeded: list[Any] = []  # the demo's data, once seeded
+
     def ready(url: str) -> None:
+        if seeded:
+            from .demo import DEMO_TOKEN_ENV, prepare_demo
+
+            config = prepare_demo(args.app_dir, base_url=url, data=seeded[0])
+            token = DEFAULT_TOKEN if not args.token else "<your sandbox token>"
+            print(
+                f"demo app and config written to {args.app_dir}; audit it with:\n"
+                f"  {DEMO_TOKEN_ENV}={token} assoc-audit audit --config {config}",
+                flush=True,
+            )
         rate = "off" if limits.rate_per_10s is None else f"{limits.rate_per_10s}/10s"
         print(
             f"sandbox serving {url} — tokens: {shown} — data: "
@@ -171,7 +193,7 @@ def _serve(args: argparse.Namespace) -> int:
             tokens=tokens,
             limits=limits,
             faults=faults,
-            prepare=_prepare(mode, args.scale, tokens),
+            prepare=_prepare(mode, args.scale, tokens, seeded),
             ready=ready,
         )
     except KeyboardInterrupt:

@@ -14,7 +14,7 @@ from appdata import TABLES, write_folder
 from assoc_audit.config import load_config
 from assoc_audit.connectors import Connector, Edge, connector_for, edge_table, load_side
 from assoc_audit.connectors.base import ApiUsage, EndpointUsage, UsageMeter, WriteResult
-from assoc_audit.errors import ConnectorError, DataError
+from assoc_audit.errors import AuthError, DataError
 from assoc_audit.snapshot import write_side
 from assoc_audit.tables import TEXT
 
@@ -100,13 +100,16 @@ def test_example_config_reads():
     assert len(side.associations) == 5
 
 
-def test_hubspot_kinds_not_available_yet(make_config, tmp_path):
+def test_hubspot_kinds_need_their_token(make_config, tmp_path, monkeypatch):
+    """Both HubSpot kinds dispatch to the HubSpot connector, which needs its token variable."""
     write_folder(tmp_path / "app", TABLES)
     config = make_config({"kind": "files", "path": "app"})
-    with pytest.raises(ConnectorError, match="hubspot: no connector for kind 'hubspot'"):
+    monkeypatch.delenv("HUBSPOT_ACCESS_TOKEN", raising=False)
+    with pytest.raises(AuthError, match=r"^\$HUBSPOT_ACCESS_TOKEN is not set"):
         load_side(config, "hubspot")
     hub = make_config({"kind": "hubspot", "token_env": "OTHER_TOKEN"})
-    with pytest.raises(ConnectorError, match="app: no connector for kind 'hubspot'"):
+    monkeypatch.delenv("OTHER_TOKEN", raising=False)
+    with pytest.raises(AuthError, match=r"^\$OTHER_TOKEN is not set: .*app\.token_env names it"):
         connector_for(hub, "app")
 
 

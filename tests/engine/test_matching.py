@@ -56,10 +56,10 @@ def test_rules_in_order_and_pool_shrinks():
         ],
     )
     assert _records(result) == [
-        ("contacts", None, "p3", None, "unmatched"),
+        ("contacts", None, "p3", 1, "unmatched"),  # rule 1 grouped it (its id), alone
         ("contacts", "1", "A1", 1, "matched"),
         ("contacts", "2", "p2", 2, "matched"),
-        ("contacts", "3", None, None, "unmatched"),
+        ("contacts", "3", None, 1, "unmatched"),
     ]
     assert result.summary.matching["contacts"]["matched"] == 2
 
@@ -85,8 +85,8 @@ def test_ambiguous_groups_are_never_paired_and_listed():
         ("contacts", "1", "p9;p10", 2, "ambiguous"),
         ("contacts", "2", "p9;p10", 2, "ambiguous"),
         ("contacts", "3", "p3", 2, "matched"),
-        ("contacts", "4", None, None, "unmatched"),  # one-sided duplicates are not ambiguous
-        ("contacts", "5", None, None, "unmatched"),
+        ("contacts", "4", None, 2, "unmatched"),  # one-sided duplicates are not ambiguous
+        ("contacts", "5", None, 2, "unmatched"),
         ("contacts", "1;2", "p9", 2, "ambiguous"),
         ("contacts", "1;2", "p10", 2, "ambiguous"),
     ]
@@ -123,7 +123,15 @@ def test_null_keys_never_match_or_make_ambiguous():
         [("contacts", "1", {"email": None}), ("contacts", "2", {"email": ""})],
         [("contacts", "p1", {"email": None}), ("contacts", "p2", {"email": " "})],
     )
-    assert {r[4] for r in _records(result)} == {"unmatched"}
+    rows = _records(result)
+    assert {r[4] for r in rows} == {"unmatched"}
+    # rule 1 (acme_id = id) grouped the app records by their ids; nothing grouped HubSpot's
+    assert [(r[1], r[2], r[3]) for r in rows] == [
+        (None, "p1", 1),
+        (None, "p2", 1),
+        ("1", None, None),
+        ("2", None, None),
+    ]
 
 
 def test_match_arrays_and_objects_without_rules():

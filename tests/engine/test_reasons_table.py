@@ -405,8 +405,13 @@ CASES = [
         "HubSpot's configured limits from the connector",
         app=[("p1", "o1"), ("p1", "o2")],
         hubspot_meta={
-            "association_limits": [
-                {"from_object": "contacts", "to_object": "companies", "label": None, "max": 1}
+            "limits": [
+                {
+                    "from_object": "contacts",
+                    "to_object": "companies",
+                    "label": None,
+                    "max_per_record": 1,
+                }
             ]
         },
         expected=[

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -126,3 +127,57 @@ def test_cli_serves_until_interrupted():
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "sandbox stopped" in out
+
+
+@pytest.mark.slow
+def test_cli_seed_demo_writes_a_ready_app_side(tmp_path):
+    app_dir = tmp_path / "demo"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "assoc_audit",
+            "sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--seed",
+            "demo",
+            "--scale",
+            "50",
+            "--rate-limit",
+            "off",
+            "--app-dir",
+            str(app_dir),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if "serving" in line:
+                break
+        audit = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "assoc_audit",
+                "audit",
+                "--config",
+                str(app_dir / "demo.yaml"),
+                "--out",
+                str(tmp_path / "out"),
+            ],
+            env={**os.environ, "ASSOC_AUDIT_SANDBOX_TOKEN": "sandbox-token"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    assert audit.returncode == 1, audit.stderr  # the planted drift exceeds --max-findings 0
+    assert "24 findings" in audit.stdout
+    assert (app_dir / "acme.db").exists() and (tmp_path / "out" / "summary.json").exists()
