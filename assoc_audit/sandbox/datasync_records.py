@@ -115,10 +115,10 @@ def create_missing_records(
                 continue
             records = sides[src].records
             status = matches.side(src).status
-            ids = records["record_id"].astype(object)
-            keys = [(src, obj, str(i)) for i in ids]
-            fresh = np.array([k not in copied for k in keys], dtype=bool)
-            pick = (records["object"] == obj).to_numpy() & (status == MatchStatus.UNMATCHED) & fresh
+            done = [i for s, o, i in copied if s == src and o == obj]
+            fresh = ~records["record_id"].isin(done).to_numpy()
+            of_obj = (records["object"] == obj).to_numpy()
+            pick = of_obj & (status == MatchStatus.UNMATCHED) & fresh
             if not pick.any():
                 continue
             chosen = records.loc[pick]

@@ -232,12 +232,11 @@ def evaluate(
             return ScenarioResult(
                 scenario, "pass", observed, f"The link reached {names[dst]}; nothing to report."
             )
+        also = "; ".join(f"{o['reason']}: {o['detail']}" for o in others[:2])
         if finding:
-            why = f"{finding['reason']}: {finding['detail']}"
+            why = f"{finding['reason']}: {finding['detail']}" + (f" Also {also}" if also else "")
         elif others:
-            why = "the audit reports " + "; ".join(
-                f"{o['reason']}: {o['detail']}" for o in others[:3]
-            )
+            why = f"the audit reports {also}"
         elif not on_src:
             why = f"the link is gone from {names[src]}"
         else:

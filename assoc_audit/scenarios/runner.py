@@ -285,6 +285,7 @@ def run_scenarios(
     echo: Echo = _quiet,
     timeout: float = 900.0,
     interval: float = 20.0,
+    assume_real: bool = False,
 ) -> ScenarioReport:
     """Run the config's scenario library (or some ``kinds`` / scenario ids ``only``).
 
@@ -294,7 +295,8 @@ def run_scenarios(
     HubSpot's data sync (``timeout``, polling every ``interval`` seconds).
     Against anything but the emulator, ``confirm`` must be the plan's digest
     (:class:`~assoc_audit.errors.PlanError` without it,
-    :class:`~assoc_audit.errors.DigestMismatch` for another).
+    :class:`~assoc_audit.errors.DigestMismatch` for another); ``assume_real``
+    treats even the emulator as a real portal (confirmation, awaited sync).
     """
     from ..config import IntegrationConfig, load_config
     from ..connectors import connector_for
@@ -302,7 +304,7 @@ def run_scenarios(
     if not isinstance(config, IntegrationConfig):
         config = load_config(config)
     plan = plan_scenarios(config, kinds=kinds, only=only)
-    why = local_target(config)
+    why = "treated as a real portal" if assume_real else local_target(config)
     if confirm is not None and confirm != plan.digest:
         raise DigestMismatch(
             f"--confirm {confirm[:16]}… is not this scenario plan's digest {plan.digest}; "

@@ -58,11 +58,9 @@ class SimulatedSync:
             for side, objects in done.created_records().items():
                 for obj, ids in objects.items():
                     scope = scope.extended(side, obj, ids)
-            if (
-                not done.count("created")
-                and not done.count("removed")
-                and not len(done.created_records()["hubspot"] | done.created_records()["app"])
-            ):
+            made = done.created_records()
+            changed = done.count("created") + done.count("removed")
+            if not changed and not made["hubspot"] and not made["app"]:
                 break
         return {
             "mode": "simulator",
