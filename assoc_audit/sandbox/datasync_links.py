@@ -378,6 +378,12 @@ def plan_links(
         events.append(_events(config, one, src))
         creates[dst].append(_writes(config, labels, one.loc[one["action"] == "created"], src))
         removes[src].append(_removals(config, one.loc[one["action"] == "removed"]))
+        old = _moved_primaries(one, rows[dst], keys[src], src)
+        if len(old):
+            old["event"] = np.arange(offset, offset + len(old))
+            offset += len(old)
+            events.append(_primary_events(config, old, src))
+            removes[dst].append(_removals(config, old))
     return LinkPlan(
         create={s: pd.concat(creates[s], ignore_index=True) for s in _SIDES},
         remove={s: pd.concat(removes[s], ignore_index=True) for s in _SIDES},
@@ -426,6 +432,46 @@ def _removals(config: IntegrationConfig, gone: pd.DataFrame) -> pd.DataFrame:
     """Stored links to remove from their own side (exactly as stored)."""
     gone = gone.loc[~gone["implied"]]
     return _edge_frame(config, gone, gone["from_id"], gone["to_id"], gone["label"])
+
+
+def _moved_primaries(
+    one: pd.DataFrame, dst_rows: pd.DataFrame, src_keys: set[str], src: Side
+) -> pd.DataFrame:
+    """The target's old ``Primary`` rows of from-records whose primary this pass moves.
+
+    HubSpot moves a primary by itself; an app may not, so (as fix plans do,
+    DESIGN §7) the old primary is removed explicitly.
+    """
+    moved = one.loc[(one["action"] == "created") & (one["hlab"] == "Primary")]
+    if moved.empty:
+        return dst_rows.iloc[0:0].copy()
+    tf = moved["from_other"] if src == "hubspot" else moved["hf"]
+    owners = pd.DataFrame({"p": moved["p"].to_numpy(), "from_id": tf.to_numpy()})
+    old = dst_rows.loc[
+        (dst_rows["hlab"] == "Primary") & ~dst_rows["implied"] & ~dst_rows["key"].isin(src_keys)
+    ]
+    return old.merge(owners.drop_duplicates(), on=["p", "from_id"]).reset_index(drop=True)
+
+
+def _primary_events(config: IntegrationConfig, old: pd.DataFrame, src: Side) -> pd.DataFrame:
+    n = len(old)
+    return pd.DataFrame(
+        {
+            "action": ["removed"] * n,
+            "source": [src] * n,
+            "target": [_other(src)] * n,
+            "from_object": [config.pairs[p][0] for p in old["p"]],
+            "to_object": [config.pairs[p][1] for p in old["p"]],
+            "label": ["Primary"] * n,
+            "source_from_id": old["from_other"].to_numpy(),
+            "source_to_id": old["to_other"].to_numpy(),
+            "target_from_id": old["from_id"].to_numpy(),
+            "target_to_id": old["to_id"].to_numpy(),
+            "reason": ["primary_moved"] * n,
+            "message": [None] * n,
+        },
+        columns=list(EVENT_COLUMNS),
+    )
 
 
 def _events(config: IntegrationConfig, one: pd.DataFrame, src: Side) -> pd.DataFrame:

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["Samples", "evaluate", "read_scoped", "tagged_ids", "target_present"]
 
 _SIDES: tuple[Side, Side] = ("hubspot", "app")
+_SEP = "\x1f"
 Scope = dict["Side", dict[str, set[str]]]
 
 
@@ -173,8 +174,13 @@ def evaluate(
     samples: Samples,
     sides: Mapping[Side, SideTables],
     audit: AuditResult,
+    failures: Mapping[tuple[str, str, str, str], str] | None = None,
 ) -> ScenarioResult:
-    """Judge one scenario from the scoped tables and their audit."""
+    """Judge one scenario from the scoped tables and their audit.
+
+    ``failures``: writes the sync reported as failed, by (source side, from id,
+    to id, label); a failed scenario's explanation quotes its probe's.
+    """
     if scenario.id in samples.failed:
         return ScenarioResult(
             scenario, "error", "not set up", f"setup failed: {samples.failed[scenario.id]}"
@@ -200,21 +206,19 @@ def evaluate(
         & (f[f"{src}_to_id"] == st)
     ).fillna(False)
     finding = _finding_dict(f.loc[mine].iloc[0]) if mine.any() else None
-    ids = {
-        side: {v for (sid, _, s), v in samples.ids.items() if sid == scenario.id and s == side}
-        for side in _SIDES
-    }
     related = np.zeros(len(f), dtype=bool)
     for side in _SIDES:
-        related |= (
-            (
-                (f["present_in"] == side)
-                & f[f"{side}_from_id"].isin(sorted(ids[side]))
-                & f[f"{side}_to_id"].isin(sorted(ids[side]))
-            )
-            .fillna(False)
-            .to_numpy()
+        own = sorted(
+            f"{r.obj}{_SEP}{samples.ids[(scenario.id, r.key, side)]}"
+            for r in scenario.records
+            if (scenario.id, r.key, side) in samples.ids
         )
+        ends = [
+            f[f"{end}_object"].astype(str) + _SEP + f[f"{side}_{end}_id"].astype(str)
+            for end in ("from", "to")
+        ]
+        hit = (f["present_in"] == side) & ends[0].isin(own) & ends[1].isin(own)
+        related |= hit.fillna(False).to_numpy()
     others = tuple(_finding_dict(r) for _, r in f.loc[related & ~mine.to_numpy()].iterrows())
 
     names = {s: side_name(config, s) for s in _SIDES}
@@ -241,6 +245,9 @@ def evaluate(
             why = f"the link is gone from {names[src]}"
         else:
             why = f"the link did not reach {names[dst]} and the audit finds no reason"
+        refused = (failures or {}).get((src, sf, st, probe.label or ""))
+        if refused:
+            why += f" The sync's write to {names[dst]} failed: {refused}"
         return ScenarioResult(scenario, "fail", observed, why, finding, others)
 
     expected = scenario.reason

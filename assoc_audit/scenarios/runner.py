@@ -111,7 +111,10 @@ class ScenarioRunner:
             extra = self.sync.created_records()
             sides, _ = read_scoped(self.config, self.connectors, samples.scope(extra), self.tag)
             audit = audit_scoped(self.config, sides)
-            results = tuple(evaluate(self.config, s, samples, sides, audit) for s in scenarios)
+            failures = _sync_failures(sync_info)
+            results = tuple(
+                evaluate(self.config, s, samples, sides, audit, failures) for s in scenarios
+            )
         finally:
             self.echo("cleaning up the sample records")
             cleanup = self._cleanup(samples)
@@ -271,6 +274,17 @@ class ScenarioRunner:
         return CleanupResult(deleted, leftovers, tuple(errors))
 
 
+def _sync_failures(info: dict[str, Any]) -> dict[tuple[str, str, str, str], str]:
+    """Writes the simulator reported as failed: (source, from id, to id, label) → message."""
+    out: dict[tuple[str, str, str, str], str] = {}
+    for done in info.get("passes", []):
+        for e in done.get("events", []):
+            if e.get("action") == "failed":
+                key = (e["source"], e["source_from_id"], e["source_to_id"], e["label"] or "")
+                out.setdefault(key, str(e.get("message")))
+    return out
+
+
 def run_scenarios(
     config: IntegrationConfig | str | Path,
     *,
@@ -316,9 +330,9 @@ def run_scenarios(
         )
     with ExitStack() as stack:
         if hubspot is None:
-            hubspot = stack.enter_context(closing(connector_for(config, "hubspot")))
+            hubspot = stack.enter_context(closing(connector_for(config, "hubspot", progress=False)))
         if app is None:
-            app = stack.enter_context(closing(connector_for(config, "app")))
+            app = stack.enter_context(closing(connector_for(config, "app", progress=False)))
         if sync is None:
             if why is None:
                 sync = SimulatedSync(DataSyncSimulator(config, hubspot, app, behaviour=behaviour))
