@@ -133,7 +133,7 @@ def picture(d: Demo) -> dict[str, list[tuple]]:
         try:
             names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
             for name in names:
-                rows = con.execute(f"SELECT * FROM {name}").fetchall()  # noqa: S608
+                rows = con.execute(f"SELECT * FROM {name}").fetchall()
                 out[f"app {name}"] = sorted(tuple(str(v) for v in r) for r in rows)
         finally:
             con.close()
@@ -149,5 +149,5 @@ def picture(d: Demo) -> dict[str, list[tuple]]:
 
 def assert_same(before: dict[str, list[tuple]], after: dict[str, list[tuple]]) -> None:
     assert before.keys() == after.keys()
-    for name in before:
-        assert before[name] == after[name], f"table {name} changed"
+    for name, rows in before.items():
+        assert rows == after[name], f"table {name} changed"
