@@ -62,7 +62,7 @@ def test_a_real_portal_is_not_touched_without_the_digest(tmp_path, monkeypatch, 
         plan_only = main(["scenarios", "--config", str(path), "--plan"])
         out, _ = capsys.readouterr()
         refused = main(["scenarios", "--config", str(path)])
-        out2, err2 = capsys.readouterr()
+        _, err2 = capsys.readouterr()
         wrong = main(["scenarios", "--config", str(path), "--confirm", "f" * 64])
         _, err3 = capsys.readouterr()
         assert db.execute("SELECT count(*) FROM persons").fetchone() == count
