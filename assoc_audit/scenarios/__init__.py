@@ -11,7 +11,8 @@ does not, for the reason the audit gives), and delete everything created::
     report = run_scenarios(config)       # emulator: at once; real portal: confirm=plan.digest
     report.to_frame()                    # scenario, direction, expected, observed, verdict, …
 
-Modules: :mod:`.library` (the scenarios a config calls for), :mod:`.samples`
+Modules: :mod:`.library` (the scenarios a config calls for), :mod:`.model`
+(what a scenario is), :mod:`.samples`
 (tagged sample values), :mod:`.plan` (plan, digest, emulator detection),
 :mod:`.runner` (setup, sync, check, clean-up), :mod:`.sync` (simulator or
 awaited data sync), :mod:`.check` (scoped audit and verdicts),
@@ -25,7 +26,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .library import Scenario, build_library
+    from .library import build_library
+    from .model import Scenario
     from .plan import ScenarioPlan, plan_scenarios
     from .results import ScenarioReport, ScenarioResult
     from .runner import ScenarioRunner, run_scenarios
@@ -42,7 +44,7 @@ __all__ = [
 ]
 
 _WHERE = {
-    "Scenario": "library",
+    "Scenario": "model",
     "build_library": "library",
     "ScenarioPlan": "plan",
     "plan_scenarios": "plan",

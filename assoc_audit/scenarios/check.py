@@ -29,7 +29,7 @@ from ..audit import run_audit
 from ..connectors.base import assemble_records
 from ..snapshot import SideTables, identifier_columns
 from ..tables import TEXT, empty_associations
-from .library import Scenario, side_label, side_name
+from .model import Scenario, side_label, side_name
 from .results import ScenarioResult
 
 if TYPE_CHECKING:

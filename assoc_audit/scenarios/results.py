@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from .library import Scenario
+from .model import Scenario
 
 __all__ = ["TABLE_COLUMNS", "CleanupResult", "ScenarioReport", "ScenarioResult", "Verdict"]
 

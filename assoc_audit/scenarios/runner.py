@@ -38,7 +38,7 @@ import pandas as pd
 from ..errors import AssocAuditError, DigestMismatch, PlanError
 from ..sandbox.datasync import DataSyncSimulator, SyncBehaviour, SyncScope
 from .check import Samples, audit_scoped, evaluate, read_scoped, tagged_ids, target_present
-from .library import Scenario, side_label
+from .model import Scenario, side_label
 from .plan import ScenarioPlan, local_target, plan_scenarios
 from .results import CleanupResult, ScenarioReport
 from .samples import depends_on_other, new_tag, record_values

@@ -183,3 +183,13 @@ def test_where_samples_can_be_duplicated_or_excluded(base_config):
     assert duplicate_side(config, "tickets") is None
     assert can_exclude(config, "contacts", "hubspot")
     assert not can_exclude(config, "contacts", "app")  # every person has an id
+
+
+def test_package_exports_resolve():
+    import assoc_audit.scenarios as pkg
+
+    assert pkg.__all__ == sorted(pkg.__all__, key=lambda n: (not n[0].isupper(), n))
+    for name in pkg.__all__:
+        assert getattr(pkg, name) is not None
+    with pytest.raises(AttributeError):
+        _ = pkg.nothing_here
