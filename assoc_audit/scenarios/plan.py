@@ -47,6 +47,12 @@ HUBSPOT_API = "https://api.hubapi.com"
 Opener = Callable[..., Any]
 
 
+def _direct(url: str, *, timeout: float) -> Any:
+    """Open ``url`` without any proxy (a loopback address must be reached directly)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    return opener.open(url, timeout=timeout)
+
+
 @dataclass(frozen=True)
 class Target:
     """Where a run writes: the HubSpot base URL and the app (kind and location, no secrets)."""
@@ -162,9 +168,7 @@ def _loopback(host: str | None) -> bool:
         return False
 
 
-def is_sandbox_url(
-    url: str | None, *, timeout: float = 2.0, opener: Opener = urllib.request.urlopen
-) -> bool:
+def is_sandbox_url(url: str | None, *, timeout: float = 2.0, opener: Opener = _direct) -> bool:
     """True if ``url`` is on a loopback address and our emulator's health endpoint answers."""
     if not url or not _loopback(urlsplit(url).hostname):
         return False
@@ -176,9 +180,7 @@ def is_sandbox_url(
     return isinstance(body, dict) and body.get("status") == "ok" and "portals" in body
 
 
-def local_target(
-    config: IntegrationConfig, *, opener: Opener = urllib.request.urlopen
-) -> str | None:
+def local_target(config: IntegrationConfig, *, opener: Opener = _direct) -> str | None:
     """None if the run needs no confirmation (emulator and a local app), else why it does."""
     if not is_sandbox_url(config.hubspot.base_url, opener=opener):
         where = config.hubspot.base_url or HUBSPOT_API

@@ -225,7 +225,7 @@ class ScenarioRunner:
             pairs = {s.pair for s in wanted}
             for pair in pairs:
                 of_pair = [s for s in wanted if s.pair == pair]
-                froms = sorted({v for (sid, _, sd), v in samples.ids.items() if sd == side})
+                froms = sorted(set(samples.created[side].get(pair[0], [])))
                 links = self.connectors[side].read_associations(pair, from_ids=froms)
                 if not all(target_present(self.config, s, samples, links) for s in of_pair):
                     return False

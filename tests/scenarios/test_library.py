@@ -193,3 +193,17 @@ def test_package_exports_resolve():
         assert getattr(pkg, name) is not None
     with pytest.raises(AttributeError):
         _ = pkg.nothing_here
+
+
+def test_emulator_detection_needs_loopback_and_our_health_endpoint(monkeypatch):
+    from assoc_audit.sandbox import Sandbox
+    from assoc_audit.scenarios.plan import is_sandbox_url
+
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # never used for loopback
+    with Sandbox(rate_limit=0) as sb:
+        assert is_sandbox_url(sb.url)
+        assert is_sandbox_url(sb.url.replace("127.0.0.1", "localhost"))
+        assert not is_sandbox_url(sb.url + "/nothing-here")
+    assert not is_sandbox_url("https://api.hubapi.com")  # not loopback: never even asked
+    assert not is_sandbox_url("http://127.0.0.1:9")  # nothing listens
+    assert not is_sandbox_url(None)
