@@ -172,12 +172,17 @@ class ScenarioRunner:
             )
             for s, r in items
         ]
-        frame = pd.DataFrame(rows)
         try:
-            made = self.connectors[side].create_records(obj, frame)
+            made = self.connectors[side].create_records(obj, pd.DataFrame(rows))
         except AssocAuditError as exc:
-            for s, _ in items:
-                samples.failed.setdefault(s.id, f"creating {obj} in {side}: {exc.message}")
+            if len({s.id for s, _ in items}) == 1:
+                for s, _ in items:
+                    samples.failed.setdefault(s.id, f"creating {obj} in {side}: {exc.message}")
+                return
+            # one scenario's records may be refused (a duplicate a side does not allow):
+            # try each scenario's records on their own
+            for sid in dict.fromkeys(s.id for s, _ in items):
+                self._create_batch(side, obj, [(s, r) for s, r in items if s.id == sid], samples)
             return
         ids = made["record_id"].astype(str).tolist()
         samples.add(side, obj, ids)

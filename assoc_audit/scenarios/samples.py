@@ -68,7 +68,7 @@ def duplicate_side(config: IntegrationConfig, obj: str) -> Side | None:
     """The side where two records of ``obj`` can share the key rule's value (None: nowhere).
 
     The app is preferred; a record id cannot be shared, nor a property HubSpot
-    keeps unique (contacts' ``email``).
+    keeps unique (contacts' ``email``, also in an app that is a HubSpot portal).
     """
     rule = key_rule(config, obj)
     if rule is None:
@@ -76,7 +76,10 @@ def duplicate_side(config: IntegrationConfig, obj: str) -> Side | None:
     for side in ("app", "hubspot"):
         if rule_column(side, rule) == "record_id":
             continue
-        if side == "hubspot" and (obj, rule.hubspot) in HUBSPOT_UNIQUE:
+        portal = side == "hubspot" or config.app.kind == "hubspot"
+        name = rule.hubspot if side == "hubspot" else rule.app
+        api_obj = obj if side == "hubspot" else config.app_object_of(obj)
+        if portal and (api_obj, name) in HUBSPOT_UNIQUE:
             continue
         return side
     return None
@@ -132,7 +135,11 @@ def record_values(
         column = config.app.display_name.get(config.app_object_of(obj))
         if column is not None:
             values[column] = display_text(tag, name)
-    rule = key_rule(config, obj) if identified else None
+    if not identified:  # no identifier value at all, even where a display property is one
+        for each in config.match_rules(obj):
+            values.pop(each.hubspot if side == "hubspot" else each.app, None)
+        return values
+    rule = key_rule(config, obj)
     if rule is None:
         return values
     column = rule.hubspot if side == "hubspot" else rule.app

@@ -181,3 +181,47 @@ def test_the_simulator_thread_is_not_left_running(tmp_path, monkeypatch):
     with files_app(tmp_path, monkeypatch) as d:
         run_scenarios(d.config, only=["S01"])
     assert not [t for t in threading.enumerate() if t.name == "assoc-audit-datasync"]
+
+
+def test_a_hubspot_to_hubspot_integration(tmp_path, monkeypatch):
+    """The app is a second portal: its contacts' emails are unique too, and a deal's display
+    property is also its match key (the excluded sample must carry neither)."""
+    import yaml
+
+    from assoc_audit.config import load_config
+    from assoc_audit.sandbox import Sandbox
+
+    monkeypatch.setenv("TOK_A", "portal-a")
+    monkeypatch.setenv("TOK_B", "portal-b")
+    with Sandbox(tokens=("portal-a", "portal-b"), rate_limit=0) as sb:
+        for token in ("portal-a", "portal-b"):
+            sb.backend.create_label(token, "contacts", "companies", "Billing contact")
+        data = {
+            "name": "h2h",
+            "hubspot": {"token_env": "TOK_A", "base_url": sb.url},
+            "app": {"name": "Portal B", "kind": "hubspot", "token_env": "TOK_B", "base_url": sb.url},
+            "objects": {
+                "contacts": {"sync": "two_way",
+                             "match": [{"hubspot": "email", "app": "email", "normalize": "email"}]},
+                "companies": {"sync": "two_way", "match": [{"hubspot": "domain", "app": "domain"}]},
+                "deals": {"sync": "hubspot_to_app",
+                          "match": [{"hubspot": "dealname", "app": "dealname"}]},
+            },
+            "associations": [
+                {"from": "contacts", "to": "companies"},
+                {"from": "contacts", "to": "companies", "label": "Primary"},
+                {"from": "contacts", "to": "companies", "label": "Billing contact"},
+                {"from": "deals", "to": "contacts"},
+                {"from": "deals", "to": "companies"},
+            ],
+        }  # fmt: skip
+        path = tmp_path / "h2h.yaml"
+        path.write_text(yaml.safe_dump(data), encoding="utf-8")
+        config = load_config(path)
+        report = run_scenarios(config)
+        left = {t: sb.backend.count_records(t, "contacts") for t in ("portal-a", "portal-b")}
+    assert report.passed, report.render()
+    duplicates = [r.scenario for r in report.results if r.scenario.kind == "duplicates"]
+    twins = [r for s in duplicates for r in s.records if r.key.endswith("_twin")]
+    assert len(twins) == 3 and "contacts" not in {r.obj for r in twins}  # emails are unique
+    assert left == {"portal-a": 0, "portal-b": 0}
