@@ -83,3 +83,19 @@ def test_unknown_kinds_and_ids_are_errors(tmp_path, monkeypatch, capsys):
         assert main(["scenarios", "--config", config, "--only", "S99"]) == 2
     err = capsys.readouterr().err
     assert "unknown scenario kind 'nope'" in err and "unknown scenario S99" in err
+
+
+def test_sigterm_becomes_an_interrupt_only_during_the_run():
+    import os
+    import signal
+    import time
+
+    import pytest
+
+    from assoc_audit.scenarios.cli import _terminate_as_interrupt
+
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt), _terminate_as_interrupt():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler interrupts this at once
+    assert signal.getsignal(signal.SIGTERM) == before
