@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import pandas as pd
+
 from ..config import sqlite_path
 from ..secrets import redact_url
 from .library import Scenario, build_library, side_name
@@ -114,6 +116,23 @@ class ScenarioPlan:
             "records": self.records_needed(),
             **self._canonical(),
         }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per scenario: id, kind, direction, expected, expectation."""
+        names = {"hubspot": "HubSpot", "app": self.app_name}
+        rows = [
+            {
+                "scenario": s.id,
+                "kind": s.kind,
+                "direction": f"{names[s.source]} → {names[s.target]}",
+                "expected": "appears" if s.expected == "appears" else f"absent: {s.reason}",
+                "expectation": s.expectation,
+            }
+            for s in self.scenarios
+        ]
+        return pd.DataFrame(
+            rows, columns=["scenario", "kind", "direction", "expected", "expectation"]
+        )
 
     def render(self) -> str:
         """The plan as text: one line per scenario with its expectation, then the digest."""

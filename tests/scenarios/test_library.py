@@ -141,6 +141,10 @@ def test_plan_digest_is_stable_and_bound_to_the_targets(base_config):
     text = a.render()
     assert all(s.id in text for s in a.scenarios) and text.endswith(a.digest)
     assert a.to_dict()["records"] == a.records_needed()
+    frame = a.to_frame()
+    assert list(frame["scenario"]) == [s.id for s in a.scenarios]
+    assert frame.loc[0, "direction"] == "HubSpot → Acme CRM"
+    assert frame.loc[frame["kind"] == "one_way", "expected"].eq("absent: direction_blocked").all()
     assert Target.of(config).hubspot == "https://api.hubapi.com"
 
 
