@@ -169,6 +169,10 @@ def plan_scenarios(
                 field="only",
             )
         scenarios = tuple(s for s in scenarios if s.id in wanted)
+    if not scenarios:
+        from ..errors import AssocAuditError
+
+        raise AssocAuditError("no scenario is left after the kinds and ids asked for", field="only")
     return ScenarioPlan(config.name, side_name(config, "app"), scenarios, Target.of(config))
 
 

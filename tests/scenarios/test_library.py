@@ -127,6 +127,8 @@ def test_kinds_and_only_filter_and_unknown_names(base_config):
         build_library(config, kinds=("nope",))
     with pytest.raises(AssocAuditError, match="unknown scenario S99"):
         plan_scenarios(config, only=["S99"])
+    with pytest.raises(AssocAuditError, match="no scenario is left"):
+        plan_scenarios(config, kinds=["limit"], only=["S01"])
 
 
 def test_plan_digest_is_stable_and_bound_to_the_targets(base_config):
