@@ -18,8 +18,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: venv
-	@echo "The full demo (emulator + audit notebook) is not built yet; validating the example config instead."
-	$(BIN)/assoc-audit check --config examples/minimal.yaml
+	$(BIN)/assoc-audit demo
 
 test: venv lint types pytest
 
@@ -32,6 +31,7 @@ types: venv
 
 pytest: venv
 	scripts/ensure-postgres.sh
+	scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: venv

@@ -15,7 +15,7 @@ rendering run in one DuckDB connection on small integer surrogates.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -100,6 +100,7 @@ def run_audit(
     out: Path | str | None = None,
     fail_on: Iterable[Reason | str] | None = None,
     clock: Clock = _utc_now,
+    connector_options: Mapping[str, Any] | None = None,
 ) -> AuditResult:
     """Audit an integration: match records, diff links, explain every one-sided link.
 
@@ -107,7 +108,8 @@ def run_audit(
     ``app`` default to reading each side as the config says. ``baseline`` is a
     previous run's output folder (enables deletion detection). With ``out``,
     the outputs are written there too. ``fail_on`` (default: DESIGN §8's) is
-    recorded in the summary (``findings_failing``).
+    recorded in the summary (``findings_failing``). ``connector_options`` go to
+    the live connectors that read the sides (e.g. ``{"progress": False}``).
     """
     failing_reasons = parse_reasons(None if fail_on is None else [str(r) for r in fail_on])
     timings: dict[str, float] = {}
@@ -115,7 +117,7 @@ def run_audit(
     started_at = clock().astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     if not isinstance(config, IntegrationConfig):
         config = load_config(config)
-    hubspot, app = _load(config, hubspot, app, timings)
+    hubspot, app = _load(config, hubspot, app, timings, dict(connector_options or {}))
     con = duck.connect()
     try:
         tick = time.perf_counter()
@@ -182,13 +184,14 @@ def _load(
     hubspot: SideTables | None,
     app: SideTables | None,
     timings: dict[str, float],
+    options: dict[str, Any],
 ) -> tuple[SideTables, SideTables]:
     """Read the sides not given, both at once (reading waits on I/O and native code)."""
     from .connectors import load_side
 
     def load(side: Side) -> SideTables:
         tick = time.perf_counter()
-        tables = load_side(config, side)
+        tables = load_side(config, side, **options)
         timings[f"load_{side}"] = time.perf_counter() - tick
         return tables
 

@@ -34,6 +34,7 @@ EXIT_ERROR = 2
 COMMAND_MODULES: tuple[str, ...] = (
     "assoc_audit.commands",
     "assoc_audit.audit_cli",
+    "assoc_audit.notebook_cli",
     "assoc_audit.sandbox.cli",
     "assoc_audit.scenarios.cli",
 )

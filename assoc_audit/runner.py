@@ -1,35 +1,45 @@
 """Headless notebook runs: papermill into report folders, HTML copies, run history.
 
-``run_notebook("audit", config_path)`` executes ``notebooks/audit.ipynb`` with
-papermill into ``reports/<integration>/<timestamp>/``, writes an HTML copy with
-the code hidden, and appends a row to ``reports/<integration>/history.parquet``
-(read by the trend chart). The notebook receives only the parameters it
-declares (checked with papermill's ``inspect_notebook``): ``config_path``,
-``output_dir`` and ``baseline_dir`` are filled in automatically, others come
-from ``-p NAME VALUE``. Access tokens are never parameters: the kernel reads
-them from its environment, and every file written is scanned so no token value
-appears in it.
+``run_notebook("audit", config_path=...)`` executes ``notebooks/audit.ipynb``
+with papermill into ``reports/<integration>/<timestamp>/`` (the executed
+notebook, an HTML copy with the code hidden, and whatever the notebook writes
+there: the audit's outputs), then appends a row to
+``reports/<integration>/history.parquet`` (read by the trend chart).
+
+Parameters: the notebook receives only parameters it declares (papermill's
+``inspect_notebook``). ``config_path``, ``output_dir`` and ``baseline_dir``
+(the newest earlier run of the same integration that holds a snapshot) are
+filled in automatically, ``interactive`` is set to False (no widgets in a
+headless run); others come from ``parameters`` (``-p NAME VALUE`` on the
+command line), converted to the declared type.
+
+Access tokens are never parameters: the kernel reads them from its
+environment. Every text file the run writes is passed through
+:func:`~assoc_audit.secrets.redact_text` with the token values of the
+variables the config names registered, so no token value lands on disk.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import sys
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from .errors import AssocAuditError, NotebookError
-from .secrets import redact_text
+from .history import append_history, history_row
+from .reasons import DEFAULT_FAIL_ON, Reason, count_failing
+from .secrets import read_token, redact_text
 
 __all__ = [
+    "AUTO_PARAMETERS",
     "NOTEBOOK_DIR",
     "RunResult",
+    "coerce_parameters",
     "find_notebook",
     "latest_run",
     "notebook_parameters",
@@ -41,7 +51,11 @@ log = logging.getLogger(__name__)
 
 #: The notebooks shipped with the project (a source checkout's ``notebooks/``).
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
-_AUTO = ("config_path", "output_dir", "baseline_dir")
+#: Parameters the runner fills in itself when a notebook declares them.
+AUTO_PARAMETERS = ("config_path", "output_dir", "baseline_dir", "interactive")
+#: Parameters that only the runner sets (``-p`` may not override them).
+_RESERVED = ("config_path", "output_dir")
+_TEXT_SUFFIXES = (".ipynb", ".html", ".json", ".csv", ".md", ".txt", ".log", ".yaml")
 
 
 @dataclass(frozen=True)
@@ -54,6 +68,19 @@ class RunResult:
     html: Path
     summary: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+
+    @property
+    def has_summary(self) -> bool:
+        """True when the notebook wrote an audit ``summary.json``."""
+        return "by_reason" in self.summary
+
+    def failing(self, fail_on: Any = DEFAULT_FAIL_ON) -> int:
+        """Findings with a ``fail_on`` reason, from the run's summary (0 without one)."""
+        return count_failing(dict(self.summary.get("by_reason") or {}), fail_on)
+
+    def exit_code(self, fail_on: Any = DEFAULT_FAIL_ON, max_findings: int = 0) -> int:
+        """DESIGN §8: 1 if more than ``max_findings`` findings have a ``fail_on`` reason."""
+        return 1 if self.failing(fail_on) > max_findings else 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,7 +115,7 @@ def find_notebook(name: str | Path) -> Path:
     return candidate
 
 
-def notebook_parameters(path: Path) -> dict[str, dict[str, Any]]:
+def notebook_parameters(path: Path | str) -> dict[str, dict[str, Any]]:
     """The parameters a notebook declares: name → {inferred_type_name, default, help}."""
     import papermill
 
@@ -97,7 +124,7 @@ def notebook_parameters(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def latest_run(integration_dir: Path, *, before: str | None = None) -> Path | None:
-    """The newest earlier run folder of an integration that holds an audit snapshot."""
+    """The newest run folder of an integration (older than ``before``) holding a snapshot."""
     if not integration_dir.is_dir():
         return None
     runs = sorted(
@@ -108,114 +135,263 @@ def latest_run(integration_dir: Path, *, before: str | None = None) -> Path | No
     return runs[-1] if runs else None
 
 
+def _convert(name: str, type_name: str, value: Any) -> Any:
+    """A ``-p`` value (text) as the declared type; non-text values pass through."""
+    if not isinstance(value, str):
+        return value
+    kind = type_name.replace(" ", "")
+    optional = kind.startswith("Optional[") or kind in ("None", "Any")
+    inner = kind[len("Optional[") : -1] if kind.startswith("Optional[") else kind
+    text = value.strip()
+    if optional and text.lower() in ("none", "null", ""):
+        return None
+    try:
+        if inner == "int":
+            return int(text)
+        if inner == "float":
+            return float(text)
+    except ValueError:
+        raise NotebookError(
+            f"parameter {name}: {value!r} is not a valid {inner}", field=name
+        ) from None
+    if inner == "bool":
+        low = text.lower()
+        if low in ("true", "yes", "1"):
+            return True
+        if low in ("false", "no", "0"):
+            return False
+        raise NotebookError(f"parameter {name}: {value!r} is not true or false", field=name)
+    return value
+
+
+def coerce_parameters(
+    declared: Mapping[str, Mapping[str, Any]], given: Mapping[str, Any], *, notebook: str = ""
+) -> dict[str, Any]:
+    """Check ``given`` against the declared parameters and convert text to their types."""
+    where = f"{notebook}: " if notebook else ""
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        raise NotebookError(
+            f"{where}unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
+            f"(declared: {', '.join(sorted(declared)) or 'none'})",
+            field=unknown[0],
+        )
+    reserved = sorted(set(given) & set(_RESERVED))
+    if reserved:
+        raise NotebookError(
+            f"{where}{reserved[0]} is set by the runner (use --config; the output folder is "
+            "reports/<name>/<timestamp>/)",
+            field=reserved[0],
+        )
+    out = {}
+    for name, value in given.items():
+        type_name = str(declared[name].get("inferred_type_name") or "None")
+        out[name] = _convert(name, type_name, value)
+    return out
+
+
+def _register_secrets(config_path: Path | None) -> None:
+    """Register the token values of every variable the config names (and HubSpot's default)."""
+    names = {"HUBSPOT_ACCESS_TOKEN"}
+    if config_path is not None:
+        from .config import load_config
+
+        config = load_config(config_path)
+        names.add(config.hubspot.token_env)
+        if config.app.token_env:
+            names.add(config.app.token_env)
+    for name in names:
+        read_token(name)
+
+
+def _integration_name(config_path: Path | None, fallback: str) -> str:
+    if config_path is None:
+        return fallback
+    from .config import load_config
+
+    return load_config(config_path).name
+
+
 def run_notebook(
     notebook: str | Path,
     *,
-    config_path: Path | None,
-    integration: str,
-    parameters: dict[str, Any] | None = None,
-    reports_dir: Path = Path("reports"),
-    baseline_dir: Path | None = None,
+    config_path: Path | str | None,
+    parameters: Mapping[str, Any] | None = None,
+    reports_dir: Path | str = Path("reports"),
+    integration: str | None = None,
+    baseline_dir: Path | str | None = None,
+    fail_on: tuple[Reason, ...] | None = None,
+    max_findings: int = 0,
     cell_timeout: float | None = 600,
     kernel_timeout: float = 120,
     now: datetime | None = None,
 ) -> RunResult:
     """Execute a notebook headlessly into a new report folder; see the module docstring.
 
-    Raises :class:`NotebookError` naming the failing cell (the executed notebook
-    and its HTML copy are still written, for diagnosis).
+    ``integration`` names the report folder (default: the config's ``name``,
+    else the notebook's name). ``fail_on`` is passed to notebooks declaring a
+    ``fail_on`` parameter; with ``max_findings`` it also decides the exit code
+    recorded in the history (DESIGN §8). Raises :class:`NotebookError` naming the failing
+    cell; the executed notebook, its HTML copy and a history row (flagged
+    ``failed``) are still written, for diagnosis.
     """
-    import time
-
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     source = find_notebook(notebook)
     declared = notebook_parameters(source)
-    given = dict(parameters or {})
-    unknown = sorted(set(given) - set(declared))
-    if unknown:
-        raise NotebookError(
-            f"{source.name}: unknown parameter{'s' if len(unknown) > 1 else ''} "
-            f"{', '.join(unknown)} (declared: {', '.join(sorted(declared)) or 'none'})",
-            file=str(source),
-            field=unknown[0],
-        )
-    stamp = timestamp(now)
-    root = reports_dir / integration
+    params = coerce_parameters(declared, dict(parameters or {}), notebook=source.name)
+    config = Path(config_path).resolve() if config_path is not None else None
+    _register_secrets(config)
+    name = integration or _integration_name(config, source.stem)
+
+    started_at = (now or datetime.now(UTC)).astimezone(UTC)
+    stamp = timestamp(started_at)
+    root = Path(reports_dir) / name
     folder = root / stamp
-    folder.mkdir(parents=True, exist_ok=False)
-    auto: dict[str, Any] = {"output_dir": str(folder.resolve())}
-    if config_path is not None:
-        auto["config_path"] = str(Path(config_path).resolve())
-    base = baseline_dir if baseline_dir is not None else latest_run(root, before=stamp)
+    n = 1
+    while folder.exists():
+        n += 1
+        folder = root / f"{stamp}-{n}"
+    folder.mkdir(parents=True)
+    auto: dict[str, Any] = {"output_dir": str(folder.resolve()), "interactive": False}
+    if config is not None:
+        auto["config_path"] = str(config)
+    base = baseline_dir if baseline_dir is not None else latest_run(root, before=folder.name)
     if base is not None:
         auto["baseline_dir"] = str(Path(base).resolve())
-    params = {k: v for k, v in auto.items() if k in declared}
-    params.update(given)
+    if fail_on is not None:
+        auto["fail_on"] = ",".join(r.value for r in fail_on)
+    final = {k: v for k, v in auto.items() if k in declared}
+    final.update(params)
 
     executed = folder / source.name
     html = folder / f"{source.stem}.html"
-    env_path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    started = time.perf_counter()
-    failure: PapermillExecutionError | None = None
-    old_path = os.environ.get("PATH")
-    os.environ["PATH"] = env_path  # the kernel must be this environment's Python
+    tick = time.perf_counter()
+    error: NotebookError | None = None
     try:
         papermill.execute_notebook(
             str(source),
             str(executed),
-            parameters=params,
+            parameters=final,
             kernel_name="python3",
             progress_bar=False,
+            log_output=False,
             start_timeout=int(kernel_timeout),
             execution_timeout=cell_timeout,
             cwd=str(source.parent),
+            # the kernel's own log (not cell output): only errors, no transport notices
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except PapermillExecutionError as exc:
-        failure = exc
-    except Exception as exc:  # kernel died, timed out, could not start
-        if isinstance(exc, AssocAuditError):
-            raise
-        raise NotebookError(
-            f"{source.name}: {type(exc).__name__}: {redact_text(str(exc)).splitlines()[0]}",
-            file=str(source),
-        ) from None
-    finally:
-        if old_path is None:
-            os.environ.pop("PATH", None)
-        else:
-            os.environ["PATH"] = old_path
-    seconds = time.perf_counter() - started
-    _scrub_file(executed)
+        error = _cell_error(source.name, executed, exc.cell_index, exc.ename, exc.evalue)
+    except AssocAuditError:
+        raise
+    except Exception as exc:  # kernel died, a cell timed out, the kernel could not start
+        index = _failed_cell_index(executed)
+        error = _cell_error(source.name, executed, index, type(exc).__name__, str(exc))
+    seconds = time.perf_counter() - tick
+    _scrub_folder(folder)
     _write_html(executed, html)
     summary = _read_summary(folder)
-    _append_history(
-        root, stamp, source.stem, folder, summary, failed=failure is not None, seconds=seconds
+    code = 2 if error is not None else 0
+    if error is None and "by_reason" in summary:
+        failing = count_failing(summary["by_reason"], fail_on or DEFAULT_FAIL_ON)
+        code = 1 if failing > max_findings else 0
+    append_history(
+        root,
+        history_row(
+            run=folder.name,
+            started_at=started_at,
+            notebook=source.stem,
+            folder=folder,
+            summary=summary,
+            failed=error is not None,
+            exit_code=code,
+            seconds=seconds,
+        ),
     )
-    if failure is not None:
-        evalue = redact_text(str(failure.evalue or "")).splitlines()
-        raise NotebookError(
-            f"{source.name}: cell {failure.cell_index} (execution {failure.exec_count}) failed: "
-            f"{failure.ename}: {evalue[0] if evalue else ''} — see {executed}",
-            file=str(executed),
-            cell=failure.cell_index,
-        )
+    if error is not None:
+        raise error
     return RunResult(source.stem, folder, executed, html, summary, seconds)
 
 
-def _scrub_file(path: Path) -> None:
-    """Redact every known secret from a written text file (tokens must never land on disk)."""
-    if not path.exists():
-        return
-    text = path.read_text("utf-8")
-    clean = redact_text(text)
-    if clean != text:
-        log.warning("redacted secret-looking text from %s", path.name)
-        path.write_text(clean, "utf-8")
+def _cell_source_line(cell: Any) -> str:
+    for line in str(cell.get("source", "")).splitlines():
+        text = line.strip()
+        if text and not text.startswith("#"):
+            return text if len(text) <= 70 else text[:67] + "..."
+    return ""
+
+
+def _failed_cell_index(executed: Path) -> int | None:
+    """The cell that failed, was running, or started last, in an executed notebook.
+
+    A timed-out or killed cell is not always marked failed by papermill; it is
+    the last cell that started.
+    """
+    if not executed.exists():
+        return None
+    import nbformat
+
+    nb = nbformat.read(str(executed), as_version=4)  # type: ignore[no-untyped-call]
+    info = [c.get("metadata", {}).get("papermill", {}) for c in nb.cells]
+    for status in ("failed", "running"):
+        for i, meta in enumerate(info):
+            if meta.get("status") == status:
+                return i
+    started = [i for i, meta in enumerate(info) if meta.get("start_time")]
+    return started[-1] if started else None
+
+
+def _cell_error(
+    notebook: str, executed: Path, index: int | None, ename: str, evalue: str | None
+) -> NotebookError:
+    """A NotebookError naming the failing cell by its number in the source notebook."""
+    where = "a cell"
+    number: int | None = None
+    if index is not None and executed.exists():
+        import nbformat
+
+        nb = nbformat.read(str(executed), as_version=4)  # type: ignore[no-untyped-call]
+        cells = [c for c in nb.cells if "papermill-error-cell-tag" not in _tags(c)]
+        if 0 <= index < len(cells):
+            cell = cells[index]
+            number = 1 + sum(1 for c in cells[:index] if "injected-parameters" not in _tags(c))
+            where = f"cell {number}"
+            first = _cell_source_line(cell)
+            if first:
+                where += f" ({first})"
+    text = redact_text(str(evalue or "")).strip().splitlines()
+    detail = f"{ename}: {text[0]}" if text else ename
+    return NotebookError(
+        f"{notebook}: {where} failed: {detail} — see {executed}",
+        file=str(executed),
+        cell=number,
+    )
+
+
+def _tags(cell: Any) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []) or [])
+
+
+def _scrub_folder(folder: Path) -> None:
+    """Redact every known secret from the text files a run wrote (tokens never land on disk)."""
+    for path in folder.rglob("*"):
+        if not path.is_file() or path.suffix not in _TEXT_SUFFIXES:
+            continue
+        try:
+            text = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        clean = redact_text(text)
+        if clean != text:
+            log.warning("redacted secret-looking text from %s", path.name)
+            path.write_text(clean, "utf-8")
 
 
 def _write_html(executed: Path, html: Path) -> None:
+    """An HTML copy of the executed notebook with code, prompts and papermill banners hidden."""
     if not executed.exists():
         return
     import nbformat
@@ -225,8 +401,11 @@ def _write_html(executed: Path, html: Path) -> None:
     exporter = HTMLExporter(  # type: ignore[no-untyped-call]
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
     )
+    exporter.template_name = "lab"
     body, _ = exporter.from_notebook_node(nb)
-    html.write_text(redact_text(body), "utf-8")
+    tmp = html.with_name(html.name + ".tmp")
+    tmp.write_text(redact_text(body), "utf-8")
+    tmp.replace(html)
 
 
 def _read_summary(folder: Path) -> dict[str, Any]:
@@ -238,34 +417,3 @@ def _read_summary(folder: Path) -> dict[str, Any]:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def _append_history(
-    root: Path,
-    stamp: str,
-    notebook: str,
-    folder: Path,
-    summary: dict[str, Any],
-    *,
-    failed: bool,
-    seconds: float,
-) -> None:
-    row: dict[str, Any] = {
-        "run": stamp,
-        "started_at": pd.Timestamp(datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)),
-        "notebook": notebook,
-        "folder": str(folder),
-        "failed": failed,
-        "seconds": round(seconds, 3),
-        "findings": summary.get("findings_total"),
-        "links_in_sync": summary.get("links_in_sync"),
-    }
-    for reason, count in (summary.get("by_reason") or {}).items():
-        row[f"reason_{reason}"] = count
-    history = root / "history.parquet"
-    frame = pd.DataFrame([row])
-    if history.exists():
-        frame = pd.concat([pd.read_parquet(history), frame], ignore_index=True)
-    tmp = history.with_suffix(".parquet.tmp")
-    frame.to_parquet(tmp, index=False)
-    tmp.replace(history)
