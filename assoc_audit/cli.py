@@ -37,6 +37,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "assoc_audit.notebook_cli",
     "assoc_audit.fixes.cli",
     "assoc_audit.sandbox.cli",
+    "assoc_audit.scenarios.cli",
 )
 
 Handler = Callable[[argparse.Namespace], int]
