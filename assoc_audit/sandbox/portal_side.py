@@ -258,10 +258,10 @@ class PortalSide:
         else:
             backend.assoc.archive_labels(portal, f_obj, t_obj, [(f_id, t_id, [(None, type_id)])])
 
-    def create_edges(self, edges: pd.DataFrame) -> WriteResult:
+    def create_edges(self, edges: pd.DataFrame, *, check: bool = True) -> WriteResult:
         return self._write_edges(edges, create=True)
 
-    def remove_edges(self, edges: pd.DataFrame) -> WriteResult:
+    def remove_edges(self, edges: pd.DataFrame, *, check: bool = True) -> WriteResult:
         return self._write_edges(edges, create=False)
 
     # -- writing records -----------------------------------------------------------------
