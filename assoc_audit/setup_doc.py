@@ -16,7 +16,6 @@ from a live read (the HubSpot connector) or from a snapshot's ``meta.json``.
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -140,15 +139,9 @@ def portal_from_folder(folder: Path | str) -> PortalReport:
             "in snapshot/hubspot/)",
             file=str(root),
         )
-    meta: dict[str, Any] = {}
-    meta_file = side / "meta.json"
-    if meta_file.exists():
-        try:
-            meta = json.loads(meta_file.read_text("utf-8"))
-        except (OSError, ValueError) as exc:
-            raise SnapshotError(
-                f"{meta_file}: unreadable meta.json: {exc}", file=str(meta_file)
-            ) from None
+    from .snapshot import read_meta
+
+    meta = read_meta(side)
     import pyarrow.parquet as pq
 
     objects = pq.read_table(side / "records.parquet", columns=["object"]).column("object")

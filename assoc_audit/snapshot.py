@@ -32,6 +32,7 @@ __all__ = [
     "SideTables",
     "SnapshotSource",
     "identifier_columns",
+    "read_meta",
     "read_side",
     "write_side",
 ]
@@ -130,20 +131,26 @@ def write_side(folder: Path | str, tables: SideTables, **meta: Any) -> Path:
     return out
 
 
+def read_meta(folder: Path) -> dict[str, Any]:
+    """A side folder's ``meta.json`` (optional: ``{}`` when absent)."""
+    meta_file = folder / "meta.json"
+    if not meta_file.exists():
+        return {}
+    try:
+        meta = json.loads(meta_file.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SnapshotError(
+            f"{meta_file}: unreadable meta.json: {exc}", file=str(meta_file)
+        ) from None
+    return meta if isinstance(meta, dict) else {}
+
+
 def read_side(folder: Path | str, *, side: Side, config: IntegrationConfig) -> SideTables:
     """Read and validate a snapshot side folder for ``config``."""
     root = Path(folder)
     if not root.is_dir():
         raise SnapshotError(f"{root}: snapshot folder not found", file=str(root))
-    meta: dict[str, Any] = {}
-    meta_file = root / "meta.json"
-    if meta_file.exists():
-        try:
-            meta = json.loads(meta_file.read_text("utf-8"))
-        except (OSError, ValueError) as exc:
-            raise SnapshotError(
-                f"{meta_file}: unreadable meta.json: {exc}", file=str(meta_file)
-            ) from None
+    meta = read_meta(root)
     try:
         source = SnapshotSource.of(root)
     except OSError:

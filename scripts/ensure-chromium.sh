@@ -9,32 +9,8 @@ have_chromium() {
     || command -v google-chrome >/dev/null 2>&1
 }
 
-if have_chromium; then
-  exit 0
-fi
-
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "ensure-chromium: no Chromium and no apt-get to install it;" >&2
-  echo "ensure-chromium: install chromium, or run pytest with -m 'not chromium'" >&2
-  exit 1
-fi
-
-SUDO=()
-if [ "$(id -u)" != "0" ]; then
-  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    SUDO=(sudo -n)
-  else
-    echo "ensure-chromium: Chromium is missing; installing it needs root:" >&2
-    echo "  sudo apt-get install -y chromium   (or run pytest with -m 'not chromium')" >&2
-    exit 1
-  fi
-fi
-
-echo "ensure-chromium: installing Debian's chromium package for the report test" >&2
-export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update -qq
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
-
+have_chromium && exit 0
+"$(dirname "$0")/apt-install.sh" ensure-chromium chromium chromium fonts-dejavu-core
 if ! have_chromium; then
   echo "ensure-chromium: chromium was installed but no chromium binary was found" >&2
   exit 1
