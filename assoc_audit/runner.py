@@ -302,6 +302,8 @@ def run_notebook(
     if error is None and "by_reason" in summary:
         failing = count_failing(summary["by_reason"], fail_on or DEFAULT_FAIL_ON)
         code = 1 if failing > max_findings else 0
+    if error is None:
+        code = max(code, _operations_code(folder))
     append_history(
         root,
         history_row(
@@ -337,6 +339,27 @@ def _kernel_stderr(log_file: Path) -> Iterator[None]:
             os.close(saved)
     if log_file.stat().st_size == 0:
         log_file.unlink()
+
+
+def _operations_code(folder: Path) -> int:
+    """Exit code of the operations a notebook ran (DESIGN §8): 1 if a scenario failed
+    (``scenarios.json``), the apply's own code if it refused or failed (``apply.json``)."""
+    code = 0
+    for name in ("scenarios.json", "apply.json"):
+        path = folder / name
+        if not path.exists():
+            continue
+        try:
+            data = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(data, dict):
+            continue
+        if name == "scenarios.json":
+            code = max(code, 0 if data.get("passed", True) else 1)
+        else:
+            code = max(code, min(2, int(data.get("exit_code") or 0)))
+    return code
 
 
 def _cell_source_line(cell: Any) -> str:

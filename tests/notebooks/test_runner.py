@@ -174,3 +174,17 @@ def test_run_audit_exit_codes_and_no_token_anywhere(tmp_path):
     assert summaries[0]["baseline"] is None and summaries[1]["baseline"] is not None
     # --fail-on reaches the notebook: its summary counts what the CLI counted
     assert summaries[2]["fail_on"] == ["object_sync_off"] and summaries[2]["findings_failing"] == 2
+
+
+def test_operations_in_the_run_folder_decide_the_exit_code(tmp_path):
+    from assoc_audit.runner import _operations_code
+
+    assert _operations_code(tmp_path) == 0
+    (tmp_path / "scenarios.json").write_text(json.dumps({"passed": True}))
+    assert _operations_code(tmp_path) == 0
+    (tmp_path / "scenarios.json").write_text(json.dumps({"passed": False}))
+    assert _operations_code(tmp_path) == 1
+    (tmp_path / "apply.json").write_text(json.dumps({"exit_code": 2}))
+    assert _operations_code(tmp_path) == 2
+    (tmp_path / "apply.json").write_text("not json")
+    assert _operations_code(tmp_path) == 1
