@@ -71,6 +71,8 @@ class RunResult:
     html: Path
     summary: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    #: Exit code of the operations the notebook ran (a failed scenario, a refused apply).
+    operations_code: int = 0
 
     @property
     def has_summary(self) -> bool:
@@ -82,8 +84,10 @@ class RunResult:
         return count_failing(dict(self.summary.get("by_reason") or {}), fail_on)
 
     def exit_code(self, fail_on: Any = DEFAULT_FAIL_ON, max_findings: int = 0) -> int:
-        """DESIGN §8: 1 if more than ``max_findings`` findings have a ``fail_on`` reason."""
-        return 1 if self.failing(fail_on) > max_findings else 0
+        """DESIGN §8: 1 if more than ``max_findings`` findings have a ``fail_on`` reason, or
+        an operation the notebook ran was refused or failed (its own code; the highest wins)."""
+        threshold = 1 if self.failing(fail_on) > max_findings else 0
+        return max(threshold, self.operations_code)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -93,6 +97,7 @@ class RunResult:
             "html": str(self.html),
             "summary": self.summary,
             "seconds": round(self.seconds, 3),
+            "operations_code": self.operations_code,
         }
 
 
@@ -302,8 +307,8 @@ def run_notebook(
     if error is None and "by_reason" in summary:
         failing = count_failing(summary["by_reason"], fail_on or DEFAULT_FAIL_ON)
         code = 1 if failing > max_findings else 0
-    if error is None:
-        code = max(code, _operations_code(folder))
+    operations = _operations_code(folder) if error is None else 0
+    code = max(code, operations)
     append_history(
         root,
         history_row(
@@ -319,7 +324,7 @@ def run_notebook(
     )
     if error is not None:
         raise error
-    return RunResult(source.stem, folder, executed, html, summary, seconds)
+    return RunResult(source.stem, folder, executed, html, summary, seconds, operations)
 
 
 @contextlib.contextmanager

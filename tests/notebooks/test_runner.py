@@ -177,14 +177,32 @@ def test_run_audit_exit_codes_and_no_token_anywhere(tmp_path):
 
 
 def test_operations_in_the_run_folder_decide_the_exit_code(tmp_path):
-    from assoc_audit.runner import _operations_code
-
-    assert _operations_code(tmp_path) == 0
-    (tmp_path / "scenarios.json").write_text(json.dumps({"passed": True}))
-    assert _operations_code(tmp_path) == 0
-    (tmp_path / "scenarios.json").write_text(json.dumps({"passed": False}))
-    assert _operations_code(tmp_path) == 1
-    (tmp_path / "apply.json").write_text(json.dumps({"exit_code": 2}))
-    assert _operations_code(tmp_path) == 2
-    (tmp_path / "apply.json").write_text("not json")
-    assert _operations_code(tmp_path) == 1
+    """DESIGN §8: a failed scenario (1) or an apply's own code, through the CLI."""
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        "name: ops\napp: {kind: files, path: .}\n"
+        "objects: {contacts: {sync: off}}\nassociations: [{from: contacts, to: companies}]\n"
+    )
+    writes = (
+        "import json, pathlib\n"
+        "out = pathlib.Path(output_dir)\n"
+        "if scenarios is not None:\n"
+        "    (out / 'scenarios.json').write_text(json.dumps({'passed': scenarios}))\n"
+        "if apply_code is not None:\n"
+        "    (out / 'apply.json').write_text(json.dumps({'exit_code': apply_code}))\n"
+    )
+    params = (
+        "from typing import Optional\n"
+        "output_dir: Optional[str] = None  # run folder\n"
+        "scenarios: Optional[bool] = None  # scenarios passed\n"
+        "apply_code: Optional[int] = None  # the apply's exit code"
+    )
+    nb = _notebook(tmp_path / "ops.ipynb", new_code_cell(writes), params=params)
+    reports = str(tmp_path / "r")
+    cases = [([], 0), (["-p", "scenarios", "true"], 0), (["-p", "scenarios", "false"], 1),
+             (["-p", "apply_code", "1"], 1), (["-p", "apply_code", "0"], 0)]
+    for extra, expected in cases:
+        out = _cli("run", str(nb), "--config", str(cfg), "--reports-dir", reports, *extra)
+        assert out.returncode == expected, (extra, out.stdout, out.stderr)
+    history = read_history(tmp_path / "r" / "ops")
+    assert history["exit_code"].tolist() == [code for _, code in cases]
