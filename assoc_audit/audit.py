@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 from . import duck
 from .baseline import register_baseline, register_no_baseline
 from .config import IntegrationConfig, load_config
+from .emptyread import check_empty_reads
 from .findings import findings_frame, render_findings
 from .links import build_links, config_tables, register_config_tables
 from .matching import (
@@ -101,6 +102,7 @@ def run_audit(
     fail_on: Iterable[Reason | str] | None = None,
     clock: Clock = _utc_now,
     connector_options: Mapping[str, Any] | None = None,
+    allow_empty: bool = False,
 ) -> AuditResult:
     """Audit an integration: match records, diff links, explain every one-sided link.
 
@@ -110,6 +112,9 @@ def run_audit(
     the outputs are written there too. ``fail_on`` (default: DESIGN §8's) is
     recorded in the summary (``findings_failing``). ``connector_options`` go to
     the live connectors that read the sides (e.g. ``{"progress": False}``).
+    With a baseline, a side that read no records of an object the baseline had
+    more than 1,000 of raises :class:`~assoc_audit.errors.EmptyReadError`
+    unless ``allow_empty`` (see :mod:`assoc_audit.emptyread`).
     """
     failing_reasons = parse_reasons(None if fail_on is None else [str(r) for r in fail_on])
     timings: dict[str, float] = {}
@@ -118,6 +123,9 @@ def run_audit(
     if not isinstance(config, IntegrationConfig):
         config = load_config(config)
     hubspot, app = _load(config, hubspot, app, timings, dict(connector_options or {}))
+    suspect = check_empty_reads(
+        config, {"hubspot": hubspot, "app": app}, baseline, allow_empty=allow_empty
+    )
     con = duck.connect()
     try:
         tick = time.perf_counter()
@@ -162,6 +170,7 @@ def run_audit(
         baseline=baseline,
         baseline_counts=reconciled.baseline,
         fail_on=failing_reasons,
+        empty_reads=tuple(r.to_dict() for r in suspect),
     )
     result = AuditResult(findings, records, summary, hubspot, app, config)
     if out is not None:
@@ -347,6 +356,7 @@ def _summary(
     baseline: Path | str | None,
     baseline_counts: dict[str, int],
     fail_on: tuple[Reason, ...],
+    empty_reads: tuple[dict[str, Any], ...] = (),
 ) -> AuditSummary:
     by_reason = reason_counts()
     by_reason.update({str(k): int(v) for k, v in findings["reason"].value_counts().items()})
@@ -420,4 +430,5 @@ def _summary(
         baseline=str(baseline) if baseline is not None else None,
         baseline_links=baseline_counts,
         fail_on=tuple(r.value for r in fail_on),
+        empty_reads=empty_reads,
     )

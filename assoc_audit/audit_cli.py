@@ -7,7 +7,9 @@ directory, timestamp like ``20261128T130500Z`` in UTC) and prints a short
 summary. Exit code 1 if and only if more than N findings (default 0) have one
 of the ``--fail-on`` reasons (default: all but ``object_sync_off`` and
 ``unsupported_in_app``); an unknown reason, a negative N or any other error is
-exit code 2, checked before anything is read.
+exit code 2, checked before anything is read. With ``--baseline``, a side that
+read no records of an object the baseline had more than 1,000 of is an error
+(exit 2, nothing written) unless ``--allow-empty``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from .audit import AuditResult
 
 __all__ = [
+    "add_allow_empty_argument",
     "add_threshold_arguments",
     "default_report_folder",
     "print_summary",
@@ -82,6 +85,17 @@ def default_report_folder(
     return folder
 
 
+def add_allow_empty_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--allow-empty``: go on although a side read no records of an object whose baseline
+    had more than 1,000 (see :mod:`assoc_audit.emptyread`)."""
+    parser.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help=f"{what} even if a side read no records of an object its baseline had more than "
+        "1,000 of (default: refuse, exit 2: the read may have failed silently)",
+    )
+
+
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "audit",
@@ -106,6 +120,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="a previous run's output folder: enables deletion detection",
     )
     add_threshold_arguments(p)
+    add_allow_empty_argument(p, "audit")
     p.set_defaults(handler=_audit)
 
 
@@ -139,6 +154,8 @@ def _audit(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     folder = args.out if args.out is not None else default_report_folder(config.name)
-    result = run_audit(config, baseline=args.baseline, out=folder, fail_on=fail_on)
+    result = run_audit(
+        config, baseline=args.baseline, out=folder, fail_on=fail_on, allow_empty=args.allow_empty
+    )
     print_summary(result, folder, fail_on, max_findings)
     return 1 if result.exceeds(fail_on, max_findings) else 0

@@ -7,15 +7,18 @@ can react to them without parsing messages::
     AssocAuditError                      any expected failure; CLI exit code 2
     ├── ConfigError                      the integration config is invalid (.problems)
     ├── DataError                        a table, file or row is malformed (file, row, field)
-    │   └── SnapshotError                a snapshot folder is missing or incomplete
+    │   ├── SnapshotError                a snapshot folder is missing or incomplete
+    │   └── EmptyReadError               a side read no records where its baseline had many
     ├── ConnectorError                   a source could not be read or written (source)
     │   └── HubSpotAPIError              HubSpot answered with an error (status, category,
     │       │                            correlation_id)
     │       ├── AuthError                401/403: wrong token or missing scopes (token_env, scopes)
     │       └── RateLimited              429 after every retry (policy, retry_after)
     ├── PlanError                        a fix plan cannot be used
-    │   ├── DigestMismatch               --confirm is not the plan's digest
-    │   └── PlanConflict                 pairs changed since planning (.pairs)
+    │   ├── DigestMismatch               --confirm is not the plan's digest, or the
+    │   │                                config now resolves other targets
+    │   ├── PlanConflict                 pairs changed since planning (.pairs)
+    │   └── TargetLocked                 another apply is writing the same target (.holder)
     ├── NotebookError                    a notebook cell failed under papermill (cell)
     └── SandboxError                     the sandbox emulator could not start or be driven
 
@@ -37,6 +40,7 @@ __all__ = [
     "ConnectorError",
     "DataError",
     "DigestMismatch",
+    "EmptyReadError",
     "HubSpotAPIError",
     "NotebookError",
     "PlanConflict",
@@ -44,6 +48,7 @@ __all__ = [
     "RateLimited",
     "SandboxError",
     "SnapshotError",
+    "TargetLocked",
 ]
 
 
@@ -135,6 +140,15 @@ class SnapshotError(DataError):
     """A snapshot folder is missing, incomplete or unreadable."""
 
 
+class EmptyReadError(DataError):
+    """A side read no records of an object whose baseline had many: a read that may have
+    silently failed. ``reads`` lists ``(side, object, baseline_records)``."""
+
+    def __init__(self, message: str, *, reads: Sequence[tuple[str, str, int]] = ()) -> None:
+        super().__init__(message)
+        self.reads = tuple(reads)
+
+
 class ConnectorError(AssocAuditError):
     """A source (HubSpot, files, SQL) could not be read or written."""
 
@@ -189,6 +203,15 @@ class PlanConflict(PlanError):
     def __init__(self, message: str, *, pairs: Sequence[Any] = (), **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.pairs = tuple(pairs)
+
+
+class TargetLocked(PlanError):
+    """Another apply or undo holds the target's lock; ``holder`` is what it recorded
+    (its journal, process id, start time)."""
+
+    def __init__(self, message: str, *, holder: dict[str, Any] | None = None, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.holder = dict(holder or {})
 
 
 class NotebookError(AssocAuditError):

@@ -190,6 +190,7 @@ def audit(
     baseline_dir: str | Path | None = None,
     fail_on: str | None = None,
     progress: bool = False,
+    allow_empty: bool = False,
 ) -> Audit:
     """Audit the integration and write DESIGN §6's outputs.
 
@@ -197,7 +198,9 @@ def audit(
     :func:`default_reports_dir`); the run history is read from its parent
     folder. ``fail_on``: comma-separated reasons (None = DESIGN §8's default).
     ``progress`` shows the HubSpot read's progress bars (widgets in JupyterLab;
-    headless runs leave them off so reports stay clean).
+    headless runs leave them off so reports stay clean). ``allow_empty``: go on
+    although a side read no records of an object its baseline had more than
+    1,000 of (see :mod:`assoc_audit.emptyread`).
     """
     from .audit import run_audit
     from .audit_cli import default_report_folder
@@ -216,6 +219,7 @@ def audit(
         out=folder,
         fail_on=reasons,
         connector_options={"progress": progress},
+        allow_empty=allow_empty,
     )
     return Audit(result, folder, read_history(folder.parent))
 

@@ -15,8 +15,11 @@ command line), converted to the declared type.
 
 Access tokens are never parameters: the kernel reads them from its
 environment. Every text file the run writes is passed through
-:func:`~assoc_audit.secrets.redact_text` with the token values of the
-variables the config names registered, so no token value lands on disk.
+:func:`~assoc_audit.secrets.redact_text` with the values of the variables the
+config names (tokens, database URLs and passwords) registered, so no secret
+lands on disk in any of its forms (plain, JSON-escaped, URL-encoded) — also
+when the run is interrupted (Ctrl-C, or SIGTERM, which raises
+``KeyboardInterrupt`` while a notebook runs in the main thread).
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -199,17 +204,38 @@ def coerce_parameters(
 
 
 def _register_secrets(config_path: Path | None) -> None:
-    """Register the token values of every variable the config names (and HubSpot's default)."""
+    """Register the values of every secret variable the config names (tokens, the SQL
+    URL or password) and HubSpot's default token variable, whatever they look like."""
     names = {"HUBSPOT_ACCESS_TOKEN"}
     if config_path is not None:
         from .config import load_config
 
         config = load_config(config_path)
         names.add(config.hubspot.token_env)
-        if config.app.token_env:
-            names.add(config.app.token_env)
+        for key in ("token_env", "url_env", "password_env"):
+            name = getattr(config.app, key, None)
+            if name:
+                names.add(str(name))
     for name in names:
         read_token(name)
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While inside, SIGTERM raises KeyboardInterrupt (main thread only), so the run's
+    ``finally`` (the secret scrub) runs when a scheduler stops it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"stopped by signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _integration_name(config_path: Path | None, fallback: str) -> str:
@@ -278,7 +304,7 @@ def run_notebook(
     tick = time.perf_counter()
     error: NotebookError | None = None
     try:
-        with _kernel_stderr(folder / "kernel.log"):
+        with _sigterm_interrupts(), _kernel_stderr(folder / "kernel.log"):
             papermill.execute_notebook(
                 str(source),
                 str(executed),
@@ -299,8 +325,9 @@ def run_notebook(
     except Exception as exc:  # kernel died, a cell timed out, the kernel could not start
         index = _failed_cell_index(executed)
         error = _cell_error(source.name, executed, index, type(exc).__name__, str(exc))
+    finally:  # also on Ctrl-C / SIGTERM: no secret stays in what the kernel wrote so far
+        _scrub_folder(folder)
     seconds = time.perf_counter() - tick
-    _scrub_folder(folder)
     _write_html(executed, html)
     summary = _read_summary(folder)
     code = 2 if error is not None else 0

@@ -64,6 +64,8 @@ class AuditSummary:
     baseline_links: dict[str, int] = field(default_factory=dict)
     #: The reasons that count against ``--max-findings`` for this run.
     fail_on: tuple[str, ...] = tuple(r.value for r in DEFAULT_FAIL_ON)
+    #: Suspect empty reads let through with ``allow_empty`` (see :mod:`assoc_audit.emptyread`).
+    empty_reads: tuple[dict[str, Any], ...] = ()
 
     @property
     def in_sync(self) -> int:
@@ -107,6 +109,7 @@ class AuditSummary:
             "api_calls": self.api_calls,
             "baseline": self.baseline,
             "baseline_links": dict(self.baseline_links),
+            "empty_reads": [dict(r) for r in self.empty_reads],
         }
 
 

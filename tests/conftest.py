@@ -10,6 +10,12 @@ import yaml
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
+@pytest.fixture(autouse=True)
+def _apply_locks_in_tmp(tmp_path_factory, monkeypatch):
+    """Apply locks (assoc_audit.fixes.lock) in a folder of this test session, not the user's."""
+    monkeypatch.setenv("ASSOC_AUDIT_LOCK_DIR", str(tmp_path_factory.getbasetemp() / "locks"))
+
+
 @pytest.fixture
 def base_config() -> dict:
     """A valid config mapping (DESIGN §5's example, files kind) to mutate in tests."""

@@ -1,8 +1,12 @@
 """Applying a fix plan (DESIGN §7, ``assoc-audit apply``/``undo``).
 
 :func:`apply_plan` without ``confirm`` is a dry run: it re-reads the touched
-pairs and says what would be written. With ``confirm`` equal to the plan's
-digest (computed again from the operations and the config's targets) it:
+pairs and says what would be written. Both first resolve the plan's targets
+again from the current config and the live portals (:mod:`.targets`): any
+difference from the plan's refuses it, nothing written (exit 2). With
+``confirm`` equal to the plan's digest, it holds the lock of every target it
+writes (:mod:`.lock`: a second apply to the same target exits 2 at once,
+whatever its journal) for the whole run and:
 
 1. re-reads the touched pairs of the operations not yet settled in the
    journal; a pair whose labels are neither those seen at planning nor ones the
@@ -37,13 +41,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DigestMismatch, PlanError
-from .digest import targets_of
 from .effects import after_states
 from .journal import Journal, JournalState, now_text, read_journal
+from .lock import target_locks
 from .model import SIDES, Operation, PairKey, SideModel, format_labels
 from .plan import FixPlan
 from .result import ApplyResult, PairConflict, Verification
 from .states import States, read_states
+from .targets import check_targets, hubspot_sides, portal_ids_of, resolve_targets, written_sides
 from .writer import Progress, Run
 
 if TYPE_CHECKING:
@@ -60,21 +65,6 @@ def default_journal(plan_file: Path | str, digest: str) -> Path:
     path = Path(plan_file)
     stem = path.stem if path.suffix == ".json" else path.name
     return path.with_name(f"{stem}.{digest[:12]}.journal.jsonl")
-
-
-def _check_targets(plan: FixPlan, config: IntegrationConfig, confirm: str | None) -> None:
-    now = targets_of(config)
-    if dict(plan.targets) == now:
-        return
-    differ = [s for s in SIDES if plan.targets.get(s) != now.get(s)]
-    shown = "; ".join(f"{s}: plan {plan.targets.get(s)} vs config {now.get(s)}" for s in differ)
-    message = (
-        f"this plan was made for other targets than the config writes to ({shown}); "
-        "nothing was written"
-    )
-    if confirm is not None:
-        raise DigestMismatch(message)
-    raise PlanError(message)
 
 
 def _conflicts(
@@ -180,9 +170,14 @@ def apply_plan(
     of them is needed to confirm). ``connectors`` (side → connector) default
     to :func:`~assoc_audit.connectors.connector_for`, opened only for the sides
     the plan writes and closed at the end. Raises
-    :class:`~assoc_audit.errors.DigestMismatch` (exit 2) for a wrong digest.
+    :class:`~assoc_audit.errors.DigestMismatch` (exit 2, nothing written) for a
+    wrong digest or when the config now resolves other targets (:mod:`.targets`),
+    and :class:`~assoc_audit.errors.TargetLocked` (exit 2) when another apply
+    holds a target's lock (:mod:`.lock`).
     """
-    _check_targets(plan, config, confirm)
+    # the config alone first (no connection needed), then with the live portals' ids
+    planned: dict[str, Any] = {s: dict(plan.targets.get(s) or {}).get("portal_id") for s in SIDES}
+    check_targets(plan.targets, resolve_targets(config, plan.operations, planned), confirm=confirm)
     if confirm is not None and confirm.strip().lower() != plan.digest:
         raise DigestMismatch(
             f"--confirm {confirm.strip()[:16]}… is not this plan's digest; nothing was written "
@@ -194,9 +189,27 @@ def apply_plan(
         raise PlanError("a journal file is needed to apply a plan")
     journal_path = Path(journal) if journal is not None else None
     models = _models(config)
+    sides = set(written_sides(plan.operations))
     with ExitStack() as stack:
+        conns: dict[str, Connector] = dict(connectors or {})
+        for side in sorted(sides - set(conns)):
+            from ..connectors import connector_for
+
+            conns[side] = stack.enter_context(closing(connector_for(config, side, progress=False)))
+        portals = portal_ids_of(config, sorted(sides & set(hubspot_sides(config))), conns)
+        check_targets(
+            plan.targets, resolve_targets(config, plan.operations, portals), confirm=confirm
+        )
         open_journal: Journal | None = None
         if confirm is not None and journal_path is not None:
+            stack.enter_context(
+                target_locks(
+                    plan.targets,
+                    tuple(sorted(sides)),
+                    journal=journal_path,
+                    plan_file=plan_file,
+                )
+            )
             open_journal = stack.enter_context(
                 Journal.open(
                     journal_path,
@@ -214,12 +227,6 @@ def apply_plan(
                 known = JournalState(journal_path)
         else:
             known = JournalState(journal_path or Path("-"))
-        sides = {op.side for op in plan.operations}
-        conns: dict[str, Connector] = dict(connectors or {})
-        for side in sorted(sides - set(conns)):
-            from ..connectors import connector_for
-
-            conns[side] = stack.enter_context(closing(connector_for(config, side, progress=False)))
         usage_before: dict[str, Any] = {s: conns[s].usage() for s in sides}
         return _apply(
             plan,

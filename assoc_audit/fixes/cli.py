@@ -20,6 +20,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..audit_cli import add_allow_empty_argument
 from ..cli_util import add_config_argument
 
 __all__ = ["register"]
@@ -48,6 +49,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="the plan file (default DIR/plan.json; a CSV is written beside it)",
     )
+    add_allow_empty_argument(p, "plan from an audit")
     p.set_defaults(handler=_plan)
 
     p = sub.add_parser(
@@ -97,7 +99,7 @@ def _plan(args: argparse.Namespace) -> int:
     from .planning import make_plan
 
     config = load_config(args.config)
-    plan = make_plan(config, args.findings)
+    plan = make_plan(config, args.findings, allow_empty=args.allow_empty)
     out = args.out if args.out is not None else args.findings / "plan.json"
     plan.write(out)
     print(f"plan: {out}")

@@ -112,10 +112,12 @@ def open_session(
     baseline_dir: str | Path | None = None,
     scale: int = 300,
     progress: bool = False,
+    allow_empty: bool = False,
 ) -> FixSession:
     """Open the integration (None: the demo on a sandbox started here), audit it when no
     findings folder is given (into ``output_dir/audit``, with ``baseline_dir`` for
-    deletion detection), and make the plan.
+    deletion detection), and make the plan. ``allow_empty`` lets an audit whose side
+    read no records of an object its baseline had many of through (audit and plan).
 
     The plan is written to ``<findings>/plan.json`` (and ``.csv``), so the journal
     sits beside it and a later run with the same findings folder resumes or
@@ -134,12 +136,16 @@ def open_session(
         out.mkdir(parents=True, exist_ok=True)
         if findings_dir is None:
             done = nb.audit(
-                integration, output_dir=out / "audit", baseline_dir=baseline_dir, progress=progress
+                integration,
+                output_dir=out / "audit",
+                baseline_dir=baseline_dir,
+                progress=progress,
+                allow_empty=allow_empty,
             )
             findings = done.folder
         else:
             findings = Path(findings_dir)
-        plan = make_plan(integration.config, findings)
+        plan = make_plan(integration.config, findings, allow_empty=allow_empty)
         plan_file = plan.write(findings / "plan.json")
     except BaseException:
         integration.close()

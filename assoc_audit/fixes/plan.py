@@ -2,7 +2,7 @@
 
 A plan file (``plan.json``) holds::
 
-    {"format": "assoc-audit fix plan", "version": 1, "kind": "apply" | "undo",
+    {"format": "assoc-audit fix plan", "version": 2, "kind": "apply" | "undo",
      "digest": "<64 hex>", "targets": {"hubspot": {...}, "app": {...}},
      "integration": "<config name>", "created_at": "<UTC ISO-8601>",
      "source": {"findings": "<folder>"} | {"journal": "<file>", "plan_digest": "…"},
@@ -30,9 +30,11 @@ from ..outputs import write_csv
 from .digest import plan_digest
 from .model import Operation, format_labels
 
-__all__ = ["PLAN_FORMAT", "FixPlan", "PlanSummary", "csv_path", "read_plan"]
+__all__ = ["PLAN_FORMAT", "PLAN_VERSION", "FixPlan", "PlanSummary", "csv_path", "read_plan"]
 
 PLAN_FORMAT = "assoc-audit fix plan"
+#: Version 2: targets carry the portal id of a written HubSpot side and the app's routes.
+PLAN_VERSION = 2
 PlanKind = Literal["apply", "undo"]
 _FIRST_ROWS = 10
 
@@ -145,7 +147,7 @@ class FixPlan:
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": PLAN_FORMAT,
-            "version": 1,
+            "version": PLAN_VERSION,
             "kind": self.kind,
             "digest": self.digest,
             "targets": dict(self.targets),
@@ -198,6 +200,12 @@ def read_plan(path: Path | str) -> FixPlan:
         raise PlanError(f"{file}: not a readable plan file: {exc}", file=str(file)) from None
     if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
         raise PlanError(f"{file}: not an assoc-audit fix plan", file=str(file))
+    if data.get("version") != PLAN_VERSION:
+        raise PlanError(
+            f"{file}: plan format {data.get('version')!r} was written by another version of "
+            f"assoc-audit (this one reads format {PLAN_VERSION}); make a new plan",
+            file=str(file),
+        )
     kind = data.get("kind")
     if kind not in ("apply", "undo"):
         raise PlanError(f"{file}: unknown plan kind {kind!r}", file=str(file))

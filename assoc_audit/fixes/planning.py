@@ -14,12 +14,19 @@ operations on the side the action names, in that side's ids and label text:
 
 Side effects are added by :func:`~.effects.expand`. The label sets "as seen at
 planning" come from the folder's ``snapshot/`` (what the audit read), or, for
-a side without one there, from the live side through its connector.
+a side without one there, from the live side through its connector. The
+plan's targets (:mod:`.targets`) are resolved from the config and, for a
+written HubSpot side, the live portal's id.
+
+An audit that was let through a suspect empty read (``empty_reads`` in its
+``summary.json``, see :mod:`assoc_audit.emptyread`) is refused unless
+``allow_empty``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack, closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,20 +34,21 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..emptyread import empty_reads_of, refuse_empty_reads
 from ..errors import DataError
 from ..findings import FINDING_COLUMNS
 from ..tables import TEXT
-from .digest import targets_of
 from .effects import Draft, expand, finalise
-from .model import SIDES, PairKey, SideModel
+from .model import SIDES, Operation, PairKey, SideModel
 from .plan import FixPlan
 from .states import States, filter_links, read_links
+from .targets import hubspot_sides, portal_ids_of, resolve_targets, written_sides
 
 if TYPE_CHECKING:
     from ..config import IntegrationConfig
     from ..connectors.base import Connector
 
-__all__ = ["ACTIONABLE", "make_plan", "read_findings"]
+__all__ = ["ACTIONABLE", "make_plan", "plan_targets", "read_findings"]
 
 #: Finding actions a plan turns into operations.
 ACTIONABLE: tuple[str, ...] = tuple(
@@ -158,16 +166,50 @@ def _planning_states(
     return states
 
 
+def plan_targets(
+    config: IntegrationConfig,
+    operations: Sequence[Operation],
+    connectors: Mapping[str, Connector] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The targets of ``operations`` (:func:`~.targets.resolve_targets`), with the portal id
+    of each written HubSpot side read through its connector (opened here when not given)."""
+    from ..connectors import connector_for
+
+    sides = [s for s in written_sides(operations) if s in hubspot_sides(config)]
+    with ExitStack() as stack:
+        conns: dict[str, Connector] = dict(connectors or {})
+        for side in sides:
+            if side not in conns:
+                conns[side] = stack.enter_context(
+                    closing(connector_for(config, side, progress=False))
+                )
+        ids = portal_ids_of(config, sides, conns)
+    return resolve_targets(config, operations, ids)
+
+
+def _check_empty_reads(folder: Path, allow_empty: bool) -> None:
+    path = folder / "summary.json"
+    try:
+        summary = json.loads(path.read_text("utf-8")) if path.exists() else {}
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: unreadable audit summary: {exc}", file=str(path)) from None
+    reads = empty_reads_of(summary if isinstance(summary, dict) else {})
+    if reads and not allow_empty:
+        raise refuse_empty_reads(reads, what="plan fixes from this audit")
+
+
 def make_plan(
     config: IntegrationConfig,
     findings: Path | str,
     *,
     connectors: Mapping[str, Connector] | None = None,
     clock: Clock = _now,
+    allow_empty: bool = False,
 ) -> FixPlan:
     """The fix plan for an audit output folder's actionable findings (module docstring)."""
     folder = Path(findings)
     table = read_findings(folder)
+    _check_empty_reads(folder, allow_empty)
     source = str(table.attrs.get("source", folder))
     unknown = set(table["action"].dropna()) - {"none", "review", *ACTIONABLE}
     if unknown:
@@ -225,7 +267,7 @@ def make_plan(
     return FixPlan(
         kind="apply",
         operations=operations,
-        targets=targets_of(config),
+        targets=plan_targets(config, operations, connectors),
         integration=config.name,
         created_at=clock().astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         source={"findings": str(folder.resolve())},

@@ -9,8 +9,12 @@ with every side effect listed as in any plan. Side effects the side applied by
 its own rules are undone too, since the target is the pair's original label
 set, not only the inverse of each operation.
 
-The inverse plan is a pure function of the journal, so its digest is the same
-each time it is computed: ``undo`` without ``--confirm`` prints it, and
+Its targets are resolved from the current config, with the portal ids the
+journal recorded (the apply verified them live); they must be part of the
+targets the journal records (same locations, tables and label mappings), and
+the apply of the undo plan checks the live portals again. The inverse plan is
+a pure function of the journal and the config, so its digest is the same each
+time it is computed: ``undo`` without ``--confirm`` prints it, and
 ``undo --confirm DIGEST`` applies it (with its own journal, resumable the same
 way). An apply that did not finish (no ``end`` record after its last
 operation) must be finished first.
@@ -19,15 +23,15 @@ operation) must be finished first.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import PlanError
-from .digest import targets_of
 from .effects import Draft, expand, finalise
 from .journal import read_journal
 from .model import SIDES, PairKey, SideModel, label_key
 from .plan import FixPlan
 from .states import States
+from .targets import difference_within, resolve_targets
 
 if TYPE_CHECKING:
     from ..config import IntegrationConfig
@@ -75,13 +79,7 @@ def make_undo_plan(config: IntegrationConfig, journal: Path | str) -> FixPlan:
             "(same plan and --confirm) again to finish it, then undo",
             file=str(path),
         )
-    targets = targets_of(config)
-    if header.get("targets") != targets:
-        raise PlanError(
-            f"{path}: this journal was written for other targets than the config writes to "
-            f"(journal {header.get('targets')}, config {targets})",
-            file=str(path),
-        )
+    recorded = dict(header.get("targets") or {})
     models: dict[str, SideModel] = {s: SideModel.of(config, s) for s in SIDES}
     before, after = States(models), States(models)
     try:
@@ -102,6 +100,15 @@ def make_undo_plan(config: IntegrationConfig, journal: Path | str) -> FixPlan:
         if current != target:
             drafts += _diff(key, current, target)
     operations = finalise(expand(drafts, after, exact=True), after)
+    portals: dict[str, Any] = {s: dict(recorded.get(s) or {}).get("portal_id") for s in SIDES}
+    targets = resolve_targets(config, operations, portals)
+    difference = difference_within(recorded, targets)
+    if difference is not None:
+        raise PlanError(
+            f"{path}: this journal was written for other targets than the config writes to: "
+            f"{difference}",
+            file=str(path),
+        )
     return FixPlan(
         kind="undo",
         operations=operations,

@@ -6,6 +6,9 @@ from pathlib import Path
 
 from fixes_support import World, app, hub, make_world
 
+#: The environment variable holding the hub-side world's emulator token.
+PORTAL_TOKEN_ENV = "FIXTEST_TOKEN"
+
 # HubSpot wins (app-side operations only): creates, a primary move, a relabel, a participant, removals (with a baseline).
 APP_SIDE_HUB = [
     hub(1, 1),
@@ -88,9 +91,16 @@ HUB_SIDE_OPS = [
 ]
 
 
-def hub_side_world(folder: Path, kind: str) -> tuple[World, Path]:
+def hub_side_world(folder: Path, kind: str, portal: str) -> tuple[World, Path]:
+    """A world (the app wins: HubSpot-side operations) whose HubSpot side is the emulator
+    portal at ``portal`` (a plan writing HubSpot records that portal's id)."""
     world = make_world(
-        folder, kind, HUB_SIDE_HUB, HUB_SIDE_APP + HUB_SIDE_BASE_APP, conflict_winner="app"
+        folder,
+        kind,
+        HUB_SIDE_HUB,
+        HUB_SIDE_APP + HUB_SIDE_BASE_APP,
+        conflict_winner="app",
+        hubspot={"token_env": PORTAL_TOKEN_ENV, "base_url": portal},
     )
     base = world.audit("base")
     world.set_app_links(HUB_SIDE_APP)

@@ -10,8 +10,9 @@ from scenarios import APP_SIDE_OPS, HUB_SIDE_OPS, app_side_world, hub_side_world
 
 from assoc_audit.errors import DataError, PlanError
 from assoc_audit.fixes import make_plan, read_findings, read_plan
-from assoc_audit.fixes.digest import canonical_json, plan_digest, targets_of
+from assoc_audit.fixes.digest import canonical_json, plan_digest
 from assoc_audit.fixes.plan import FixPlan
+from assoc_audit.fixes.planning import plan_targets
 
 
 @pytest.mark.parametrize("kind", ["files", "sqlite"])
@@ -29,8 +30,8 @@ def test_app_side_plan(tmp_path, kind):
     assert by[("p6", "o6", None)].labels_before == ("billing",)  # no unlabeled row stored
 
 
-def test_hubspot_side_effects_are_implied(tmp_path):
-    world, folder = hub_side_world(tmp_path, "sqlite")
+def test_hubspot_side_effects_are_implied(tmp_path, portal):
+    world, folder = hub_side_world(tmp_path, "sqlite", portal)
     plan = make_plan(world.config, folder)
     assert op_rows(plan) == HUB_SIDE_OPS
     summary = plan.summary()
@@ -51,7 +52,7 @@ def test_plan_files_round_trip_and_csv(tmp_path):
     assert again.digest == plan.digest and again.operations == plan.operations
     data = json.loads(path.read_text("utf-8"))
     assert data["digest"] == plan.digest and data["kind"] == "apply"
-    assert data["targets"] == targets_of(world.config)
+    assert data["targets"] == plan_targets(world.config, plan.operations)
     assert data["summary"]["operations"] == len(plan)
     csv = pd.read_csv(tmp_path / "out" / "plan.csv", dtype=str, keep_default_na=False)
     assert list(csv.columns[:4]) == ["op_id", "side", "action", "from_object"]

@@ -71,9 +71,9 @@ def test_undo_needs_a_finished_apply(tmp_path):
     assert world.stored() == original
 
 
-def test_undo_plan_for_hubspot_side_effects(tmp_path):
+def test_undo_plan_for_hubspot_side_effects(tmp_path, portal):
     """The inverse of primary moves and implied removals, planned from a journal's states."""
-    world, folder = hub_side_world(tmp_path, "files")
+    world, folder = hub_side_world(tmp_path, "files", portal)
     plan = make_plan(world.config, folder)
     # journal the plan as if it had been applied (the HubSpot write path is tested on the
     # emulator): before = labels at planning, after = the planned target
