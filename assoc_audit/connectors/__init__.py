@@ -21,6 +21,7 @@ folder (Parquet, DESIGN §4), which a later run can name in ``snapshot:``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,7 @@ __all__ = [
     "connector_for",
     "edge_table",
     "load_side",
+    "portal_ids",
 ]
 
 
@@ -60,6 +62,22 @@ def connector_for(config: IntegrationConfig, side: Side, **options: Any) -> Conn
     from .sql import SqlConnector
 
     return SqlConnector(config)
+
+
+def portal_ids(connectors: Mapping[str, Connector]) -> dict[str, int]:
+    """The HubSpot portal id behind each connector that is a portal (side → id).
+
+    HubSpot connectors answer ``portal_id()`` (``GET /account-info/v3/details``,
+    one call each); files and SQL connectors have none and are left out.
+    """
+    out: dict[str, int] = {}
+    for side, connector in connectors.items():
+        lookup = getattr(connector, "portal_id", None)
+        if callable(lookup):
+            found = lookup()
+            if found is not None:
+                out[side] = int(found)
+    return out
 
 
 def load_side(

@@ -152,15 +152,12 @@ def resolve_targets(
 
 def portal_ids_of(
     config: IntegrationConfig, sides: Iterable[str], connectors: Mapping[str, Connector]
-) -> dict[str, int | None]:
+) -> dict[str, int]:
     """The portal id behind each HubSpot side in ``sides`` (one call per connector)."""
-    out: dict[str, int | None] = {}
-    for side in sides:
-        if side not in hubspot_sides(config):
-            continue
-        lookup = getattr(connectors[side], "portal_id", None)
-        out[side] = int(lookup()) if callable(lookup) else None
-    return out
+    from ..connectors import portal_ids
+
+    wanted = [s for s in sides if s in hubspot_sides(config)]
+    return portal_ids({s: connectors[s] for s in wanted})
 
 
 def _walk(plan: Any, now: Any, path: str) -> str | None:

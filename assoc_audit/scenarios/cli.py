@@ -111,12 +111,14 @@ def _scenarios(args: argparse.Namespace) -> int:
     from ..audit_cli import default_report_folder
     from ..config import load_config
     from ..errors import DigestMismatch
-    from .plan import local_target, plan_scenarios
+    from .plan import local_target, plan_scenarios, scenario_portals
     from .runner import run_scenarios
 
     config = load_config(args.config)
     kinds, only = _names(args.kinds), _names(args.only)
-    plan = plan_scenarios(config, kinds=kinds, only=only)
+    why = local_target(config)
+    portals = {} if why is None else scenario_portals(config)
+    plan = plan_scenarios(config, kinds=kinds, only=only, portals=portals)
     print(plan.render(), flush=True)
     if args.plan:
         return 0
@@ -125,7 +127,6 @@ def _scenarios(args: argparse.Namespace) -> int:
             f"--confirm {args.confirm[:16]}… is not this scenario plan's digest; nothing was "
             "written"
         )
-    why = local_target(config)
     if why is not None and args.confirm is None:
         _echo(f"not run: {why}. Review the plan above; to run it: --confirm {plan.digest}")
         return 1

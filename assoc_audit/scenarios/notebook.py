@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..notebook import default_reports_dir, show_table, show_text
-from .plan import ScenarioPlan, local_target, plan_scenarios
+from .plan import ScenarioPlan, local_target, plan_scenarios, scenario_portals
 from .runner import run_scenarios
 
 if TYPE_CHECKING:
@@ -40,7 +40,9 @@ _WRITTEN = {
 def plan(integration: Integration, *, kinds: str | None = None) -> ScenarioPlan:
     """The integration's scenario plan (``kinds``: comma-separated, None = all)."""
     wanted = None if kinds is None else [k.strip() for k in kinds.split(",") if k.strip()]
-    return plan_scenarios(integration.config, kinds=wanted)
+    config = integration.config
+    portals = {} if local_target(config) is None else scenario_portals(config)
+    return plan_scenarios(config, kinds=wanted, portals=portals)
 
 
 def _target_text(integration: Integration, plan: ScenarioPlan) -> str:

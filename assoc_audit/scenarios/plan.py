@@ -5,9 +5,11 @@ real portal or app, so (DESIGN §8, §10) the runner first shows the
 :class:`ScenarioPlan` and its **digest**, and writes only when given that exact
 digest. The digest is SHA-256 over the canonical JSON of the scenarios (their
 kinds, pairs, labels, directions, expectations, sample records and links) and
-both targets (the HubSpot base URL, where the app is), so it is the same for
-the same config and targets, and a digest reviewed for one portal cannot run
-against another. The run's tag is not part of it (it is new for every run).
+both targets (the HubSpot base URL, where the app is, and — for a real target —
+the portal id behind each HubSpot side, :func:`scenario_portals`), so it is the
+same for the same config and targets, and a digest reviewed for one portal
+cannot run against another, even behind the same base URL. The run's tag is
+not part of it (it is new for every run).
 
 :func:`local_target` decides whether a confirmation is needed: the HubSpot side
 (and an app portal) must be served by *our* emulator on a loopback address (its
@@ -21,19 +23,24 @@ import hashlib
 import ipaddress
 import json
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 import pandas as pd
 
 from ..config import sqlite_path
+from ..errors import ConnectorError
 from ..secrets import redact_url
 from .library import Scenario, build_library, side_name
 
 if TYPE_CHECKING:
     from ..config import IntegrationConfig
+    from ..connectors.base import Connector
+
+Side = Literal["hubspot", "app"]
 
 __all__ = [
     "HUBSPOT_API",
@@ -42,6 +49,7 @@ __all__ = [
     "is_sandbox_url",
     "local_target",
     "plan_scenarios",
+    "scenario_portals",
 ]
 
 #: The real HubSpot API (``hubspot.base_url: null``).
@@ -57,24 +65,39 @@ def _direct(url: str, *, timeout: float) -> Any:
 
 @dataclass(frozen=True)
 class Target:
-    """Where a run writes: the HubSpot base URL and the app (kind and location, no secrets)."""
+    """Where a run writes: the HubSpot base URL and the app (kind and location, no secrets),
+    and for a real target the portal id behind each HubSpot side (``portals``)."""
 
     hubspot: str
     app: str
+    portals: tuple[tuple[str, int], ...] = ()
 
     @classmethod
-    def of(cls, config: IntegrationConfig) -> Target:
+    def of(cls, config: IntegrationConfig, portals: Mapping[str, int] | None = None) -> Target:
         app = config.app
         if app.kind == "sql":
-            where = redact_url(sqlite_path(app.url or "", config.base_dir))
+            from ..connectors.sql import database_url
+
+            try:
+                url = database_url(config).render_as_string(hide_password=True)
+            except ConnectorError:  # no URL: the connector says so when it is opened
+                url = app.url or ""
+            where = redact_url(sqlite_path(url, config.base_dir))
         elif app.kind == "files":
             where = str(config.resolve(app.path)) if app.path is not None else ""
         else:
             where = app.base_url or HUBSPOT_API
-        return cls(hubspot=config.hubspot.base_url or HUBSPOT_API, app=f"{app.kind} {where}")
+        return cls(
+            hubspot=config.hubspot.base_url or HUBSPOT_API,
+            app=f"{app.kind} {where}",
+            portals=tuple(sorted((portals or {}).items())),
+        )
 
-    def to_dict(self) -> dict[str, str]:
-        return {"hubspot": self.hubspot, "app": self.app}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"hubspot": self.hubspot, "app": self.app}
+        if self.portals:
+            out["portals"] = dict(self.portals)
+        return out
 
 
 @dataclass(frozen=True)
@@ -148,13 +171,35 @@ class ScenarioPlan:
         return "\n".join(lines)
 
 
+def scenario_portals(
+    config: IntegrationConfig, connectors: Mapping[str, Connector] | None = None
+) -> dict[str, int]:
+    """The portal ids behind the HubSpot sides of ``config`` (read through ``connectors``,
+    or through connectors opened here): a real target's plan binds them."""
+    from ..connectors import connector_for, portal_ids
+
+    sides: tuple[Side, ...] = ("hubspot", "app") if config.app.kind == "hubspot" else ("hubspot",)
+    with ExitStack() as stack:
+        conns: dict[str, Connector] = {}
+        for side in sides:
+            given = (connectors or {}).get(side)
+            conns[side] = (
+                given
+                if given is not None
+                else stack.enter_context(closing(connector_for(config, side, progress=False)))
+            )
+        return portal_ids(conns)
+
+
 def plan_scenarios(
     config: IntegrationConfig,
     *,
     kinds: Sequence[str] | None = None,
     only: Sequence[str] | None = None,
+    portals: Mapping[str, int] | None = None,
 ) -> ScenarioPlan:
-    """The plan of a run: the config's library (optionally some kinds or scenario ids)."""
+    """The plan of a run: the config's library (optionally some kinds or scenario ids);
+    ``portals`` (a real target's :func:`scenario_portals`) go into its digest."""
     scenarios = build_library(config, kinds=tuple(kinds) if kinds is not None else None)
     if only is not None:
         wanted = {s.upper() for s in only}
@@ -173,7 +218,9 @@ def plan_scenarios(
         from ..errors import AssocAuditError
 
         raise AssocAuditError("no scenario is left after the kinds and ids asked for", field="only")
-    return ScenarioPlan(config.name, side_name(config, "app"), scenarios, Target.of(config))
+    return ScenarioPlan(
+        config.name, side_name(config, "app"), scenarios, Target.of(config, portals)
+    )
 
 
 # ---------------------------------------------------------------------------

@@ -39,7 +39,7 @@ from ..errors import AssocAuditError, DigestMismatch, PlanError
 from ..sandbox.datasync import DataSyncSimulator, SyncBehaviour, SyncScope
 from .check import Samples, audit_scoped, evaluate, read_scoped, tagged_ids, target_present
 from .model import Scenario, side_label
-from .plan import ScenarioPlan, local_target, plan_scenarios
+from .plan import ScenarioPlan, local_target, plan_scenarios, scenario_portals
 from .results import CleanupResult, ScenarioReport
 from .samples import depends_on_other, new_tag, record_values
 from .sync import AwaitSync, SimulatedSync, SyncDriver
@@ -322,22 +322,26 @@ def run_scenarios(
 
     if not isinstance(config, IntegrationConfig):
         config = load_config(config)
-    plan = plan_scenarios(config, kinds=kinds, only=only)
+    plan = plan_scenarios(config, kinds=kinds, only=only)  # bad kinds or ids fail here, offline
     why = "treated as a real portal" if assume_real else local_target(config)
-    if confirm is not None and confirm != plan.digest:
-        raise DigestMismatch(
-            f"--confirm {confirm[:16]}… is not this scenario plan's digest {plan.digest}; "
-            "nothing was written"
-        )
-    if why is not None and confirm is None:
-        raise PlanError(
-            f"not run: {why}; review the scenario plan and re-run with --confirm {plan.digest}"
-        )
     with ExitStack() as stack:
         if hubspot is None:
             hubspot = stack.enter_context(closing(connector_for(config, "hubspot", progress=False)))
         if app is None:
             app = stack.enter_context(closing(connector_for(config, "app", progress=False)))
+        # a real target's plan binds its portals' ids (read only, before anything is written)
+        if why is not None:
+            portals = scenario_portals(config, {"hubspot": hubspot, "app": app})
+            plan = plan_scenarios(config, kinds=kinds, only=only, portals=portals)
+        if confirm is not None and confirm != plan.digest:
+            raise DigestMismatch(
+                f"--confirm {confirm[:16]}… is not this scenario plan's digest {plan.digest}; "
+                "nothing was written"
+            )
+        if why is not None and confirm is None:
+            raise PlanError(
+                f"not run: {why}; review the scenario plan and re-run with --confirm {plan.digest}"
+            )
         if sync is None:
             if why is None:
                 sync = SimulatedSync(DataSyncSimulator(config, hubspot, app, behaviour=behaviour))
