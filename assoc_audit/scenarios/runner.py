@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 __all__ = ["ScenarioRunner", "run_scenarios"]
 
 _SIDES: tuple[Side, Side] = ("hubspot", "app")
+#: Clean-up sweeps at most (the first, then one per settling time of a live sync).
+SWEEPS = 5
 Echo = Callable[[str], None]
 
 
@@ -239,7 +241,13 @@ class ScenarioRunner:
     # -- clean-up --------------------------------------------------------------------------------
 
     def _cleanup(self, samples: Samples) -> CleanupResult:
-        """Delete every record the run (or its sync) created; confirm nothing is left."""
+        """Delete every record the run (or its sync) created; confirm nothing is left.
+
+        A sync that goes on by itself (HubSpot's) may copy a sample back from the
+        side not yet cleaned: after such a sync's settling time the tagged records
+        are swept again — at least once, then until a sweep finds none (at most
+        :data:`SWEEPS` rounds).
+        """
         errors: list[str] = []
         try:
             made = self.sync.created_records()
@@ -248,22 +256,13 @@ class ScenarioRunner:
             errors.append(f"records created by the sync unknown: {exc}")
         wanted = samples.scope(made)
         deleted: dict[str, dict[str, int]] = {"hubspot": {}, "app": {}}
-        for side in _SIDES:
-            connector = self.connectors[side]
-            for obj, ids in wanted[side].items():
-                try:
-                    ids |= tagged_ids(connector.read_records(obj), self.tag)
-                except Exception as exc:  # sweep failed: delete what we know
-                    errors.append(f"{side} {obj}: sweep failed: {exc}")
-                if not ids:
-                    continue
-                try:
-                    result = connector.delete_records(obj, sorted(ids))
-                    deleted[side][obj] = result.ok
-                    if result.failed:
-                        errors.append(f"{side} {obj}: {result.failed} deletes failed")
-                except Exception as exc:
-                    errors.append(f"{side} {obj}: {exc}")
+        found = self._sweep(wanted, deleted, errors, known=True)
+        settle = float(getattr(self.sync, "settle_seconds", 0.0) or 0.0)
+        for n in range(SWEEPS - 1):
+            if not settle or (n and not found):  # a live sync: at least one more sweep
+                break
+            getattr(self.sync, "sleep", time.sleep)(settle)
+            found = self._sweep(wanted, deleted, errors, known=False)
         leftovers: dict[str, dict[str, list[str]]] = {"hubspot": {}, "app": {}}
         for side in _SIDES:
             for obj, ids in wanted[side].items():
@@ -277,6 +276,37 @@ class ScenarioRunner:
                 if left:
                     leftovers[side][obj] = sorted(left)
         return CleanupResult(deleted, leftovers, tuple(errors))
+
+    def _sweep(
+        self,
+        wanted: dict[Side, dict[str, set[str]]],
+        deleted: dict[str, dict[str, int]],
+        errors: list[str],
+        *,
+        known: bool,
+    ) -> int:
+        """Delete the tagged records of every object (and the ``known`` ids of ``wanted``);
+        how many were deleted."""
+        found = 0
+        for side in _SIDES:
+            connector = self.connectors[side]
+            for obj, known_ids in wanted[side].items():
+                ids = set(known_ids) if known else set()
+                try:
+                    ids |= tagged_ids(connector.read_records(obj), self.tag)
+                except Exception as exc:  # sweep failed: delete what we know
+                    errors.append(f"{side} {obj}: sweep failed: {exc}")
+                if not ids:
+                    continue
+                try:
+                    result = connector.delete_records(obj, sorted(ids))
+                    deleted[side][obj] = deleted[side].get(obj, 0) + result.ok
+                    found += result.ok
+                    if result.failed:
+                        errors.append(f"{side} {obj}: {result.failed} deletes failed")
+                except Exception as exc:
+                    errors.append(f"{side} {obj}: {exc}")
+        return found
 
 
 def _sync_failures(info: dict[str, Any]) -> dict[tuple[str, str, str, str], str]:

@@ -9,6 +9,11 @@ once every link expected to appear is on its target side):
   every ``interval`` seconds until it holds or ``timeout`` passes (then the
   check shows which links never arrived). Negative scenarios need no extra
   wait: once the positive links have arrived the sync has run.
+
+``settle_seconds`` is how long a sync may keep acting on its own after a
+change: 0 for the simulator (it runs only when asked); for HubSpot's sync one
+polling interval, so the clean-up sweeps again after that long (a sync cycle
+that read a sample before it was deleted may copy it back).
 """
 
 from __future__ import annotations
@@ -28,6 +33,11 @@ __all__ = ["AwaitSync", "SimulatedSync", "SyncDriver"]
 class SyncDriver(Protocol):
     """Triggers or awaits the data sync of a scenario run."""
 
+    @property
+    def settle_seconds(self) -> float:
+        """How long the sync may go on acting by itself after a change (0: it does not)."""
+        ...
+
     def describe(self) -> str: ...
 
     def run(self, scope: SyncScope, ready: Callable[[], bool]) -> dict[str, Any]:
@@ -45,6 +55,10 @@ class SimulatedSync:
     def __init__(self, simulator: DataSyncSimulator, *, max_passes: int = 3) -> None:
         self.simulator = simulator
         self.max_passes = max(1, max_passes)
+
+    @property
+    def settle_seconds(self) -> float:
+        return 0.0
 
     def describe(self) -> str:
         broken = [k for k, v in self.simulator.behaviour.to_dict().items() if not v]
@@ -88,6 +102,13 @@ class AwaitSync:
         self.interval = interval
         self._clock = clock
         self._sleep = sleep
+
+    @property
+    def settle_seconds(self) -> float:
+        return self.interval
+
+    def sleep(self, seconds: float) -> None:
+        self._sleep(seconds)
 
     def describe(self) -> str:
         return f"HubSpot data sync (waiting up to {self.timeout:g} s)"
