@@ -360,7 +360,9 @@ class HubSpotConnector:
                 self._apis.assoc_configurations.get_all_with_http_info,
             )
         except HubSpotAPIError as err:
-            if err.status == 401:
+            # a refusal (403, 404, …) leaves the limits unknown; a 401 or an answer that
+            # could not be used (2xx) stops the read: it is not "no limits configured"
+            if err.status == 401 or (err.status is not None and 200 <= err.status < 300):
                 raise
             return None, err.message
         return limits_table(reply.data.results or [], self._types), None
