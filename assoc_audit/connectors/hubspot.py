@@ -16,8 +16,10 @@ What it reads (DESIGN §4):
   object, labels per the pair's label definitions in that direction
   (:mod:`.hubspot_schema`: ``Primary`` for HubSpot-defined primary types, null
   for unlabeled types, the label text otherwise).
-- ``meta``: the association limits configured in the portal (``limits``), the
-  labels of each pair, and the API usage of the read (``api``).
+- ``meta``: the portal's id (``portal_id``, from ``GET /account-info/v3/details``:
+  the fix plan's digest binds it), the association limits configured in the
+  portal (``limits``), the labels of each pair, and the API usage of the read
+  (``api``).
 
 The app side (``app.kind: hubspot``) is read the same way from the second
 portal (``app.token_env``, ``app.base_url``), with the app's object names
@@ -27,6 +29,7 @@ portal (``app.token_env``, ``app.base_url``), with the app's object names
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -153,6 +156,8 @@ class HubSpotConnector:
         self.write_batch_size = write_batch_size
         self._types: dict[Pair, PairTypes] = {}
         self._numbers: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
+        self._portal_id: int | None = None
+        self._portal_lock = threading.Lock()
 
     # -- identity --------------------------------------------------------------------
 
@@ -172,6 +177,25 @@ class HubSpotConnector:
 
     def close(self) -> None:
         self._apis.close()
+
+    def portal_id(self) -> int:
+        """The id of the portal the token opens (HubSpot's ``portalId``, the hub id).
+
+        One ``GET /account-info/v3/details`` per connector (cached), through the same
+        limiter, retries and answer checks as every call; errors are
+        :class:`~assoc_audit.errors.HubSpotAPIError` (401/403:
+        :class:`~assoc_audit.errors.AuthError` naming the token's variable).
+        """
+        with self._portal_lock:
+            if self._portal_id is None:
+                reply = self._caller.call(
+                    "account.details",
+                    "reading the account details (portal id)",
+                    self._apis.account_details_with_http_info,
+                    scopes=("oauth",),
+                )
+                self._portal_id = int(reply.data["portalId"])
+            return self._portal_id
 
     def api_object(self, obj: str) -> str:
         """The object name used in API calls for HubSpot object ``obj``."""
@@ -336,7 +360,9 @@ class HubSpotConnector:
                 self._apis.assoc_configurations.get_all_with_http_info,
             )
         except HubSpotAPIError as err:
-            if err.status == 401:
+            # a refusal (403, 404, …) leaves the limits unknown; a 401 or an answer that
+            # could not be used (2xx) stops the read: it is not "no limits configured"
+            if err.status == 401 or (err.status is not None and 200 <= err.status < 300):
                 raise
             return None, err.message
         return limits_table(reply.data.results or [], self._types), None
@@ -347,6 +373,7 @@ class HubSpotConnector:
         read_at = datetime.now(UTC)
         started = time.perf_counter()
         before = self.usage()
+        portal_id = self.portal_id()
         pairs = list(self._config.pairs)
         for pair in pairs:
             self.pair_types(pair)
@@ -370,6 +397,7 @@ class HubSpotConnector:
         meta: dict[str, Any] = {
             "source": self.describe(),
             "kind": self.kind,
+            "portal_id": portal_id,
             "read_at": read_at.isoformat(timespec="seconds"),
             "identifier_columns": {
                 obj: list(self._config.identifier_columns(self._side, obj))

@@ -11,10 +11,15 @@ hides dropped connections; all retrying happens here, where it is counted.
 :class:`ApiCaller` runs one SDK ``*_with_http_info`` call: it waits for the
 shared :class:`~.ratelimit.RateLimiter`, retries 429 (honouring
 ``Retry-After``, pausing every thread), 5xx, 423 and dropped connections with
-backoff (POST included), checks the status is one the endpoint documents (a 207
-is returned as such, never as plain success; any other 2xx is an error, since
-the SDK would turn it into ``None``), feeds the rate-limit headers back to the
-limiter and records the call in the connector's :class:`~.base.UsageMeter`.
+backoff (POST included), checks every answer before it is used: the status is
+one the endpoint documents (a 207 is returned as such, never as plain success;
+any other 2xx would become ``None`` in the SDK) and the body has the endpoint's
+shape (:mod:`.hubspot_shapes`: JSON, the fields that endpoint must have). An
+answer that fails either check is retried like a 5xx (a proxy's page may be
+transient) and, when it persists, is a :class:`~assoc_audit.errors.HubSpotAPIError`
+naming the endpoint, the status and what was missing: never an empty page. It
+feeds the rate-limit headers back to the limiter and records the call in the
+connector's :class:`~.base.UsageMeter`.
 
 Errors from any generated package (each has its own ``ApiException``) are
 recognised by their ``status``/``body``/``headers`` attributes and become
@@ -38,6 +43,7 @@ import urllib3
 from ..errors import AuthError, ConnectorError, HubSpotAPIError, RateLimited
 from ..secrets import redact_text
 from .base import UsageMeter
+from .hubspot_shapes import SHAPES, Shape, content_problem
 from .ratelimit import RateLimiter, RetryPolicy, _header
 
 __all__ = ["ApiCaller", "HubSpotApis", "Reply", "api_error", "error_fields"]
@@ -76,6 +82,29 @@ class HubSpotApis:
         self.assoc_batch = v4.batch_api
         self.assoc_definitions = v4.schema.definitions_api
         self.assoc_configurations = v4.schema.definition_configurations_api
+
+    def account_details_with_http_info(self, **kwargs: Any) -> Any:
+        """``GET /account-info/v3/details`` as ``(data, status, headers)``; data is plain JSON.
+
+        SDK 12 has no generated account-info API. This goes through a generated
+        ApiClient's ``call_api`` (the objects API's, already built) rather than the
+        client's raw ``api_request``: ``call_api`` uses the same urllib3 pool, host,
+        bearer auth and timeout as every other call, answers ``(data, status,
+        headers)`` and raises that package's ``ApiException`` on an error status, so
+        :class:`ApiCaller` applies its limiter, retries, error mapping and shape check
+        unchanged. ``api_request`` goes through ``requests`` instead: another
+        connection pool, other exceptions, and no status handling.
+        """
+        return self.objects_basic.api_client.call_api(
+            "/account-info/v3/details",
+            "GET",
+            header_params={"Accept": "application/json"},
+            response_types_map={200: "object"},
+            auth_settings=["oauth2"],
+            _return_http_data_only=False,
+            _preload_content=True,
+            _request_timeout=kwargs.get("_request_timeout"),
+        )
 
     def close(self) -> None:
         """Close every connection pool."""
@@ -213,6 +242,19 @@ def _seconds(text: str | None) -> float | None:
         return None
 
 
+def _answer_problem(
+    form: Shape, status: int, headers: Mapping[str, Any] | None, data: Any, ok: Collection[int]
+) -> str | None:
+    """Why a 2xx answer cannot be used (the tail of the error message), or None."""
+    if status not in ok or (data is None and form.body):
+        expected = ", ".join(map(str, sorted(ok)))
+        return f", which this endpoint does not document (expected {expected})"
+    if not form.body:
+        return None
+    problem = content_problem(headers) or form.check(data, status)
+    return None if problem is None else f" with a body that is not a valid response: {problem}"
+
+
 def _is_http_error(exc: BaseException) -> bool:
     """An SDK ApiException of any generated package: an int ``status`` and a ``body``."""
     return isinstance(getattr(exc, "status", None), int) and hasattr(exc, "body")
@@ -252,14 +294,22 @@ class ApiCaller:
         *args: Any,
         ok: Collection[int] = (200,),
         scopes: Sequence[str] = (),
+        shape: Shape | None = None,
+        idempotent: bool = True,
         **kwargs: Any,
     ) -> Reply:
         """Call ``fn`` (an SDK ``*_with_http_info`` method) until it succeeds or must fail.
 
-        ``endpoint`` names the call in the usage breakdown, ``what`` in messages
-        ("listing contacts"); ``ok`` are the statuses that count as answered
-        (e.g. 200 and 207 for a batch read).
+        ``endpoint`` names the call in the usage breakdown and picks the answer's
+        :class:`~.hubspot_shapes.Shape` (``shape`` overrides it), ``what`` names it in
+        messages ("listing contacts"); ``ok`` are the statuses that count as answered
+        (e.g. 200 and 207 for a batch read). A 2xx answer that is not one of ``ok`` or
+        not of the endpoint's shape is retried like a 5xx, except when the call is not
+        ``idempotent`` (a record create: it ran, and sending it again would repeat it).
         """
+        form = shape or SHAPES.get(endpoint)
+        if form is None:
+            raise ValueError(f"no response shape is known for the endpoint {endpoint!r}")
         spent = 0.0  # seconds in HTTP requests (not in the limiter's waits or backoff)
         tries = 0
         while True:
@@ -292,16 +342,23 @@ class ApiCaller:
                 continue
             spent += self._clock() - sent
             self.limiter.observe(headers, sent)
+            problem = _answer_problem(form, int(status), headers, data, ok)
+            if problem is None:
+                self.meter.record(endpoint, seconds=spent, retries=tries - 1)
+                return Reply(data, int(status), headers or {})
+            if idempotent and tries < self.policy.attempts:
+                self._sleep(self.policy.delay(tries, self._rand()))
+                continue
             self.meter.record(endpoint, seconds=spent, retries=tries - 1)
-            if status not in ok or (data is None and status != 204):
-                raise HubSpotAPIError(
-                    f"HubSpot answered HTTP {status} while {what}, which this endpoint does not "
-                    f"document (expected {', '.join(map(str, sorted(ok)))}); the response was "
-                    "not used",
-                    status=status,
-                    correlation_id=_header(headers, "X-HubSpot-Correlation-Id"),
-                )
-            return Reply(data, int(status), headers or {})
+            tail = "" if idempotent else "; it may have taken effect, so it was not sent again"
+            raise HubSpotAPIError(
+                redact_text(
+                    f"HubSpot answered HTTP {status} while {what} ({form.method} {endpoint})"
+                    f"{problem}; the response was not used{tail}"
+                ),
+                status=int(status),
+                correlation_id=_header(headers, "X-HubSpot-Correlation-Id"),
+            )
 
     def _retry_wait(self, exc: BaseException, retry: int) -> bool:
         """Wait before retrying a failed response (sleep, or pause every thread after a 429

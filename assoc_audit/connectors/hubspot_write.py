@@ -19,8 +19,14 @@ distinct edge is written (HubSpot's writes are idempotent):
 
 A request that fails as a whole (after the caller's retries) fails its rows
 with the message; a refused token (401/403) stops the write with
-:class:`~assoc_audit.errors.AuthError`. Writes are idempotent, so a retried
-request (a dropped connection after HubSpot applied it) does no harm.
+:class:`~assoc_audit.errors.AuthError`. Edge writes are idempotent, so a retried
+request (a dropped connection, or an answer with a broken body, after HubSpot
+applied it) does no harm, and the outcome is what the portal holds.
+
+Record creates are not idempotent (each request makes new records): an answer
+with a broken body is therefore not retried but raised (the records may exist;
+scenario runs sweep their tagged records). A dropped connection is still
+retried, as before: it cannot tell "not sent" from "sent, unanswered".
 """
 
 from __future__ import annotations
@@ -336,6 +342,7 @@ class EdgeWriter:
                 body,
                 ok=(201,),
                 scopes=read_scopes(api, write=True),
+                idempotent=False,  # a 201 with a broken body created them: do not repeat
             )
             ids += self._match_created(chunk, list(reply.data.results or []), where)
         out = records.copy()

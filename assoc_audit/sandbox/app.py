@@ -5,6 +5,11 @@ For each request: route → authenticate (401) → fault injection → rate limi
 with ``correlationId``, ``X-HubSpot-Correlation-Id`` on every response,
 ``X-HubSpot-RateLimit-*`` headers), and per-token request statistics.
 The HTTP server (:mod:`.server`) only moves bytes.
+
+Limits and fault settings are per portal: the settings the app starts with
+are every portal's defaults; :meth:`SandboxApp.set_limits` and
+:meth:`SandboxApp.set_faults` change one portal's (the control API: the
+caller's) or, without a portal, every portal's and the defaults.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from .faults import FaultSettings, decide
 from .limits import Limits, RateLimiter
 from .models import SandboxBackend
 from .portals import Portal, unauthorized
+from .responses_account import AccountResponses
 from .responses_associations import AssociationResponses
 from .responses_objects import ObjectResponses
 from .stats import RequestStats
@@ -55,8 +61,25 @@ class Outcome:
     drop_after: bool = False
 
 
+#: What a captive portal or an intercepting proxy answers instead of HubSpot (``html_body``).
+CAPTIVE_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>Network login</title></head>"
+    b"<body><h1>Sign in to continue</h1><p>This network requires you to sign in before "
+    b"you can reach the internet.</p></body></html>\n"
+)
+
+
 def _encode(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _lose_body(out: Outcome) -> None:
+    """``bad_body``: the answer's body becomes ``{}`` (a 204, which has none, a 200)."""
+    if out.status == 204:
+        out.status = 200
+    out.body = b"{}"
+    if not any(name.lower() == "content-type" for name, _ in out.headers):
+        out.headers.insert(0, ("Content-Type", JSON_TYPE))
 
 
 class SandboxApp:
@@ -73,12 +96,15 @@ class SandboxApp:
         self._lock = threading.Lock()
         self._limits = limits or Limits()
         self._faults = faults or FaultSettings()
+        self._portal_limits: dict[int, Limits] = {}
+        self._portal_faults: dict[int, FaultSettings] = {}
         self.stats = RequestStats()
         self.limiter = RateLimiter(backend.clock.monotonic, backend.clock.wall)
         self._routes = compile_routes()
         self._groups: dict[str, object] = {
             "objects": ObjectResponses(backend),
             "assoc": AssociationResponses(backend),
+            "account": AccountResponses(),
             "control": ControlResponses(self),
         }
 
@@ -86,21 +112,45 @@ class SandboxApp:
 
     @property
     def limits(self) -> Limits:
+        """The default limits (a portal's own may differ: :meth:`limits_for`)."""
         return self._limits
 
     @property
     def faults(self) -> FaultSettings:
+        """The default fault settings (a portal's own may differ: :meth:`faults_for`)."""
         return self._faults
 
-    def set_limits(self, **changes: Any) -> Limits:
-        with self._lock:
-            self._limits = self._limits.updated(changes)
-            return self._limits
+    def limits_for(self, portal: Portal) -> Limits:
+        """The limits that apply to ``portal``'s requests."""
+        return self._portal_limits.get(portal.portal_id, self._limits)
 
-    def set_faults(self, **changes: Any) -> FaultSettings:
+    def faults_for(self, portal: Portal) -> FaultSettings:
+        """The fault settings that apply to ``portal``'s requests."""
+        return self._portal_faults.get(portal.portal_id, self._faults)
+
+    def set_limits(self, portal: Portal | None = None, **changes: Any) -> Limits:
+        """Change ``portal``'s limits, or (None) every portal's and the defaults."""
         with self._lock:
-            self._faults = self._faults.updated(changes)
-            return self._faults
+            if portal is not None:
+                new = self.limits_for(portal).updated(changes)
+                self._portal_limits[portal.portal_id] = new
+                return new
+            defaults = self._limits.updated(changes)
+            own = {pid: v.updated(changes) for pid, v in self._portal_limits.items()}
+            self._limits, self._portal_limits = defaults, own
+            return defaults
+
+    def set_faults(self, portal: Portal | None = None, **changes: Any) -> FaultSettings:
+        """Change ``portal``'s fault settings, or (None) every portal's and the defaults."""
+        with self._lock:
+            if portal is not None:
+                new = self.faults_for(portal).updated(changes)
+                self._portal_faults[portal.portal_id] = new
+                return new
+            defaults = self._faults.updated(changes)
+            own = {pid: v.updated(changes) for pid, v in self._portal_faults.items()}
+            self._faults, self._portal_faults = defaults, own
+            return defaults
 
     def reset_portal(self, portal: Portal) -> None:
         """Empty a portal and forget its statistics and rate windows."""
@@ -166,13 +216,16 @@ class SandboxApp:
         correlation: str,
     ) -> Outcome:
         pid = portal.portal_id
-        limits = self._limits
-        fault = decide(self._faults, pid, self.stats.next_seq(pid), path)
+        limits = self.limits_for(portal)
+        fault = decide(self.faults_for(portal), pid, self.stats.next_seq(pid), path)
         delay = 0.0
         if fault is not None:
             if fault.kind == "drop":
                 self.stats.record(pid, route.name, None, fault=fault.kind)
                 return Outcome(drop_before=True)
+            if fault.kind == "html_body":  # a captive portal answered: nothing reached HubSpot
+                self.stats.record(pid, route.name, 200, fault=fault.kind)
+                return Outcome(200, CAPTIVE_PAGE, [("Content-Type", "text/html; charset=utf-8")])
             if fault.kind == "rate_limit":
                 decision = self.limiter.peek(pid, limits)
                 out = self._outcome(
@@ -207,6 +260,8 @@ class SandboxApp:
         )
         out.delay = delay
         out.drop_after = fault is not None and fault.kind == "drop_after"
+        if fault is not None and fault.kind == "bad_body":
+            _lose_body(out)
         self.stats.record(pid, route.name, out.status, fault=fault.kind if fault else None)
         return out
 
@@ -235,7 +290,7 @@ class SandboxApp:
                 query=parse_qs(query, keep_blank_values=True),
                 body=parsed,
                 portal=portal,
-                limits=self._limits,
+                limits=self._limits if portal is None else self.limits_for(portal),
             )
             handler: Callable[[Request], Response] = getattr(
                 self._groups[route.group], route.handler

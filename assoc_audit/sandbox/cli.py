@@ -17,7 +17,8 @@ portal before the port opens:
 
 Seeding replaces what a portal held (also in a ``--data`` file). Tokens that
 look like real HubSpot tokens (``pat-…``, or the value of ``HUBSPOT_ACCESS_TOKEN``)
-are refused: the sandbox takes sandbox tokens only. Only the default token is
+are refused (:func:`.tokens.token_refusal`, the rule ``POST /_sandbox/portals``
+shares): the sandbox takes sandbox tokens only. Only the default token is
 printed; tokens given with ``--token`` are counted, never echoed.
 """
 
@@ -25,8 +26,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
-import re
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +37,6 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 DEFAULT_TOKEN = "sandbox-token"  # the same as assoc_audit.sandbox.server.DEFAULT_TOKEN
-_REAL_TOKEN = re.compile(r"^pat-[a-z0-9]+-", re.IGNORECASE)
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -144,16 +142,13 @@ def _prepare(mode: str, scale: int | None, tokens: list[str], seeded: list[Any])
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from .tokens import token_refusal
+
     tokens: list[str] = list(args.token or [DEFAULT_TOKEN])
-    real = os.environ.get("HUBSPOT_ACCESS_TOKEN")
     for token in tokens:
-        if not token.strip():
-            raise SandboxError("--token must not be empty")
-        if _REAL_TOKEN.match(token) or (real and token == real):
-            raise SandboxError(
-                "--token looks like a real HubSpot token (a private-app token, or the value of "
-                "HUBSPOT_ACCESS_TOKEN); the sandbox takes sandbox tokens only (any other text)"
-            )
+        refusal = token_refusal(token)
+        if refusal:
+            raise SandboxError(f"--token {refusal}")
     shown = DEFAULT_TOKEN if not args.token else f"{len(tokens)} given with --token"
     if args.scale is not None and args.scale < 0:
         raise SandboxError("--scale must be ≥ 0")

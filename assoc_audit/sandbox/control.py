@@ -1,30 +1,35 @@
 """The emulator's control API, under ``/_sandbox`` (a prefix HubSpot never uses).
 
 Every control call but ``GET /_sandbox/health`` needs a sandbox token
-(``Authorization: Bearer …``); portal-level calls act on that token's portal.
+(``Authorization: Bearer …``) and acts on, and answers about, that token's
+portal only: no answer carries another portal's id, settings or statistics.
 Control calls are not rate limited, never get faults and are not counted in
 request statistics.
 
 - ``GET /_sandbox/health``: ``{"status": "ok", "portals": N}``;
 - ``GET /_sandbox/portal``: the caller's portal (hub id, object type ids, record counts);
-- ``POST /_sandbox/portals`` ``{"token": …}``: add a portal for another token (201);
+- ``POST /_sandbox/portals`` ``{"token": …}``: add a portal for a new sandbox token
+  (201 with the new portal's id); a token the CLI would refuse (:mod:`.tokens`) is a 400 that
+  does not echo it, a token that already has a portal a 409 that does not name that portal;
 - ``POST /_sandbox/reset``: empty the caller's portal, its statistics and rate windows (204);
 - ``POST /_sandbox/seed`` ``{"contacts": N, "seed": 0, "reset": true}``: load a synthetic portal;
 - ``POST /_sandbox/object-types`` ``{"name", "singular", "properties",
   "primaryDisplayProperty"}``: register a custom object type (201);
-- ``GET``/``PUT /_sandbox/limits``: read or change limits (a partial body; 0 or null turns a
-  rate limit off);
-- ``GET``/``PUT /_sandbox/faults``: read or change fault injection;
+- ``GET``/``PUT /_sandbox/limits``: read or change the caller's portal's limits (a partial
+  body; 0 or null turns a rate limit off);
+- ``GET``/``PUT /_sandbox/faults``: read or change the caller's portal's fault injection;
 - ``GET``/``DELETE /_sandbox/stats``: the caller's request statistics, or reset them.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..errors import SandboxError
-from .exceptions import validation
+from .exceptions import conflict, validation
+from .tokens import token_refusal
 from .wire import Request, Response
 
 if TYPE_CHECKING:
@@ -40,8 +45,8 @@ def _body(req: Request) -> dict[str, Any]:
     return body
 
 
-def _settings_error(exc: SandboxError) -> Exception:
-    return validation(exc.message)
+def _settings_error(exc: Exception) -> Exception:
+    return validation(exc.message if isinstance(exc, SandboxError) else str(exc))
 
 
 class ControlResponses:
@@ -49,6 +54,7 @@ class ControlResponses:
 
     def __init__(self, app: SandboxApp) -> None:
         self.app = app
+        self._adding = threading.Lock()  # one registration at a time: find, then add
 
     def health(self, req: Request) -> Response:
         return Response(
@@ -78,9 +84,15 @@ class ControlResponses:
 
     def add_portal(self, req: Request) -> Response:
         token = _body(req).get("token")
-        if not isinstance(token, str) or not token.strip():
-            raise validation("'token' must be non-empty text")
-        portal = self.app.backend.add_portal(token)
+        refusal = token_refusal(token)
+        if refusal:
+            raise validation(f"'token' {refusal}")
+        assert isinstance(token, str)
+        registry = self.app.backend.registry
+        with self._adding:
+            if registry.find(token) is not None:
+                raise conflict("a portal for this token already exists")
+            portal = self.app.backend.add_portal(token)
         return Response(201, {"portalId": portal.hub_id})
 
     def reset(self, req: Request) -> Response:
@@ -128,23 +140,27 @@ class ControlResponses:
         )
 
     def get_limits(self, req: Request) -> Response:
-        return Response(200, self.app.limits.to_dict())
+        assert req.portal is not None
+        return Response(200, self.app.limits_for(req.portal).to_dict())
 
     def set_limits(self, req: Request) -> Response:
+        assert req.portal is not None
         try:
-            limits = self.app.set_limits(**_body(req))
-        except SandboxError as exc:
+            limits = self.app.set_limits(req.portal, **_body(req))
+        except (SandboxError, TypeError) as exc:
             raise _settings_error(exc) from None
         return Response(200, limits.to_dict())
 
     def get_faults(self, req: Request) -> Response:
-        return Response(200, self.app.faults.to_dict())
+        assert req.portal is not None
+        return Response(200, self.app.faults_for(req.portal).to_dict())
 
     def set_faults(self, req: Request) -> Response:
+        assert req.portal is not None
         try:
-            faults = self.app.set_faults(**_body(req))
+            faults = self.app.set_faults(req.portal, **_body(req))
         except (SandboxError, TypeError) as exc:
-            raise validation(str(exc)) from None
+            raise _settings_error(exc) from None
         return Response(200, faults.to_dict())
 
     def get_stats(self, req: Request) -> Response:

@@ -1,4 +1,4 @@
-"""Fault injection: 429s, 5xx, slow responses and dropped connections, deterministic.
+"""Fault injection: 429s, 5xx, slow responses, dropped connections, broken bodies; deterministic.
 
 Whether request number ``seq`` of a portal gets a fault, and which, is a pure
 function of (seed, portal, seq): a SHA-256 of the three gives two uniform
@@ -14,7 +14,15 @@ Kinds:
 - ``slow`` — the request runs normally after ``slow_seconds``;
 - ``drop`` — the connection is closed without a response, nothing executed;
 - ``drop_after`` — the request runs, then the connection is closed without a
-  response (the client cannot know it succeeded; weight 0 unless asked for).
+  response (the client cannot know it succeeded; weight 0 unless asked for);
+- ``bad_body`` — the request runs and its own status is sent with the body
+  ``{}``, as from an upstream that lost the body (a 204, which cannot carry a
+  body, becomes ``200 {}``; weight 0 unless asked for);
+- ``html_body`` — nothing runs; a ``200`` with a ``text/html`` page and no
+  HubSpot headers, as from a captive portal or a proxy (weight 0 unless asked for).
+
+The kinds added later (``drop_after``, ``bad_body``, ``html_body``) come last and
+weigh 0 by default, so a given (seed, rate) injects the same faults as before.
 """
 
 from __future__ import annotations
@@ -29,12 +37,20 @@ from ..errors import SandboxError
 
 __all__ = ["FAULT_KINDS", "Fault", "FaultSettings", "decide"]
 
-FAULT_KINDS = ("rate_limit", "server_error", "slow", "drop", "drop_after")
+FAULT_KINDS = ("rate_limit", "server_error", "slow", "drop", "drop_after", "bad_body", "html_body")
 SERVER_ERRORS = (500, 502, 503, 504)
 
 
 def _default_weights() -> dict[str, float]:
-    return {"rate_limit": 1.0, "server_error": 1.0, "slow": 1.0, "drop": 1.0, "drop_after": 0.0}
+    return {
+        "rate_limit": 1.0,
+        "server_error": 1.0,
+        "slow": 1.0,
+        "drop": 1.0,
+        "drop_after": 0.0,
+        "bad_body": 0.0,
+        "html_body": 0.0,
+    }
 
 
 @dataclass(frozen=True)

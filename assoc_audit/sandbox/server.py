@@ -30,6 +30,7 @@ from .clock import Clock
 from .faults import FaultSettings
 from .limits import Limits, parse_rate
 from .models import SandboxBackend
+from .tokens import token_refusal
 
 __all__ = ["DEFAULT_TOKEN", "Sandbox", "faults_from", "limits_from", "serve"]
 
@@ -132,11 +133,14 @@ def faults_from(faults: float | FaultSettings | Mapping[str, Any] | None) -> Fau
 class Sandbox:
     """The emulator on a free loopback port, served from a background thread.
 
-    ``tokens``: one portal per token (created when new). ``data``: None keeps
+    ``tokens``: one portal per token (created when new; tokens that look real are
+    refused, :mod:`.tokens`). ``data``: None keeps
     the state in a temporary database; a path persists it. ``rate_limit``:
     None = HubSpot's 190 per 10 s, an int or ``"N/10s"`` another, 0 or
     ``"off"`` none. ``faults``: None, a rate (0–1, every kind), a mapping or
-    :class:`FaultSettings`. ``limits`` overrides any other limit.
+    :class:`FaultSettings`. ``limits`` overrides any other limit. These are every
+    portal's defaults; :meth:`set_limits` / :meth:`set_faults` change them at run
+    time, for all portals or one token's.
     """
 
     def __init__(
@@ -154,6 +158,8 @@ class Sandbox:
         self.tokens = tuple(tokens)
         if not self.tokens:
             raise SandboxError("a sandbox needs at least one token")
+        for token in self.tokens:
+            _check_token(token)
         self._data = data
         self._limits = limits_from(rate_limit, limits)
         self._faults = faults_from(faults)
@@ -242,16 +248,27 @@ class Sandbox:
 
     # -- run-time settings ----------------------------------------------------------------
 
-    def set_limits(self, **changes: Any) -> Limits:
-        """Change limits now (e.g. ``rate_per_10s=5``, ``retry_after=True``; 0 = off)."""
+    def set_limits(self, token: str | None = None, **changes: Any) -> Limits:
+        """Change limits now (e.g. ``rate_per_10s=5``, ``retry_after=True``; 0 = off): of
+        every portal (and the defaults of portals added later), or only ``token``'s."""
         if "rate_per_10s" in changes:
             changes["rate_per_10s"] = parse_rate(changes["rate_per_10s"])
-        return self.app.set_limits(**changes)
+        portal = None if token is None else self.backend.portal(token)
+        return self.app.set_limits(portal, **changes)
 
-    def set_faults(self, **changes: Any) -> FaultSettings:
+    def set_faults(self, token: str | None = None, **changes: Any) -> FaultSettings:
         """Change fault injection now (``rate``, ``seed``, ``weights``, ``slow_seconds``,
-        ``match``)."""
-        return self.app.set_faults(**changes)
+        ``match``): of every portal (and the defaults), or only ``token``'s."""
+        portal = None if token is None else self.backend.portal(token)
+        return self.app.set_faults(portal, **changes)
+
+    def limits(self, token: str | None = None) -> Limits:
+        """The limits that apply to a token's portal (default: the first token's)."""
+        return self.app.limits_for(self.backend.portal(token or self.tokens[0]))
+
+    def faults(self, token: str | None = None) -> FaultSettings:
+        """The fault settings that apply to a token's portal (default: the first token's)."""
+        return self.app.faults_for(self.backend.portal(token or self.tokens[0]))
 
     def stats(self, token: str | None = None) -> dict[str, Any]:
         """Request statistics of a token's portal (see :mod:`.stats`)."""
@@ -267,7 +284,15 @@ class Sandbox:
         self.app.reset_portal(self.backend.portal(token or self.tokens[0]))
 
     def add_portal(self, token: str) -> None:
+        """Serve one more portal, for a new sandbox token (real-looking tokens are refused)."""
+        _check_token(token)
         self.backend.add_portal(token)
+
+
+def _check_token(token: str) -> None:
+    refusal = token_refusal(token)
+    if refusal:
+        raise SandboxError(f"sandbox token {refusal}")
 
 
 def serve(

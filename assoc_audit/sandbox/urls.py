@@ -3,7 +3,8 @@
 Each route: HTTP method, path template (``{name}`` matches one path segment),
 the handler (``group.method``: ``objects`` → :class:`~.responses_objects.ObjectResponses`,
 ``assoc`` → :class:`~.responses_associations.AssociationResponses`,
-``control`` → :class:`~.control.ControlResponses`) and the rate-limit class
+``account`` → :class:`~.responses_account.AccountResponses`, ``control`` →
+:class:`~.control.ControlResponses`) and the rate-limit class
 (``default`` counts against the 10-second window; ``search`` has its own
 per-second limit; ``assoc_batch`` is v4 batch, whose counting is
 configurable; ``control`` is the emulator's own API: no auth limit, no
@@ -71,6 +72,8 @@ ROUTES: tuple[tuple[str, str, str, str], ...] = (
     ("POST", _PAIR + "/labels", "assoc.labels_create", "default"),
     ("PUT", _PAIR + "/labels", "assoc.labels_update", "default"),
     ("DELETE", _PAIR + "/labels/{type_id}", "assoc.labels_delete", "default"),
+    # Account information v3
+    ("GET", "/account-info/v3/details", "account.details", "default"),
     # The emulator's control API (never used by HubSpot)
     ("GET", CONTROL_PREFIX + "/health", "control.health", "control"),
     ("GET", CONTROL_PREFIX + "/portal", "control.portal", "control"),

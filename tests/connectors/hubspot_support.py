@@ -119,6 +119,20 @@ def read_records(side: Any, obj: str, key: str) -> list[tuple]:
     return rows(recs, ["record_id", key, "display_name"])
 
 
+def check_exact(side: Any, portal: SyntheticPortal, sb: Sandbox, token: str = TOKEN) -> None:
+    """``side`` (a read of the portal of ``token``) holds exactly the seeded records and links."""
+    want = expected_records(portal)
+    assert read_records(side, "contacts", "email") == want["contacts"]
+    assert read_records(side, "companies", "domain") == want["companies"]
+    assert read_records(side, "deals", "dealname") == want["deals"]
+    tickets = side.records[side.records["object"] == "tickets"]
+    assert rows(tickets, ["record_id", "display_name"]) == rows(
+        portal.tickets.rename(columns={"id": "record_id", "subject": "display_name"})
+    )
+    for pair in [*PAIRS, ("tickets", "companies")]:
+        assert read_links(side, pair) == truth_links(sb, pair, token), pair
+
+
 class VirtualTime:
     """A monotonic clock that moves only when someone sleeps on it (thread-safe).
 

@@ -7,14 +7,11 @@ import json
 import pandas as pd
 import pytest
 from hubspot_support import (
-    PAIRS,
     TOKEN,
     TOKEN_ENV,
     VirtualTime,
+    check_exact,
     config_data,
-    expected_records,
-    read_links,
-    read_records,
     rows,
     seeded,
     truth_links,
@@ -48,19 +45,6 @@ def portal(sb):
 def config(sb, tmp_path, monkeypatch):
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
     return write_config(tmp_path, config_data(sb.url))
-
-
-def check_exact(side, portal, sb) -> None:
-    want = expected_records(portal)
-    assert read_records(side, "contacts", "email") == want["contacts"]
-    assert read_records(side, "companies", "domain") == want["companies"]
-    assert read_records(side, "deals", "dealname") == want["deals"]
-    tickets = side.records[side.records["object"] == "tickets"]
-    assert rows(tickets, ["record_id", "display_name"]) == rows(
-        portal.tickets.rename(columns={"id": "record_id", "subject": "display_name"})
-    )
-    for pair in [*PAIRS, ("tickets", "companies")]:
-        assert read_links(side, pair) == truth_links(sb, pair), pair
 
 
 def test_read_side_is_exactly_the_seeded_portal(sb, portal, config):

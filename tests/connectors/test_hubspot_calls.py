@@ -14,6 +14,7 @@ from assoc_audit.connectors.base import UsageMeter
 from assoc_audit.connectors.hubspot_api import ApiCaller, api_error
 from assoc_audit.connectors.hubspot_fetch import Fetcher, max_from_message
 from assoc_audit.connectors.hubspot_schema import PairTypes, whole_number_text
+from assoc_audit.connectors.hubspot_shapes import Shape
 from assoc_audit.connectors.ratelimit import RateLimiter, RetryPolicy
 from assoc_audit.errors import AuthError, ConnectorError, HubSpotAPIError, RateLimited
 
@@ -29,9 +30,23 @@ class HttpError(Exception):
         self.headers = headers or {}
 
 
+JSON = {"Content-Type": "application/json;charset=utf-8"}
+#: A shape that takes any JSON answer (these tests are about statuses and retries).
+LOOSE = Shape("GET", lambda data, status: None)
+NO_BODY = Shape("POST", lambda data, status: None, body=False)
+
+
+class LooseCaller(ApiCaller):
+    """An ApiCaller whose made-up endpoints ("x") take any JSON answer."""
+
+    def call(self, endpoint, what, fn, *args, **kwargs):
+        kwargs.setdefault("shape", LOOSE)
+        return super().call(endpoint, what, fn, *args, **kwargs)
+
+
 def caller(clock: VirtualTime, attempts: int = 4) -> ApiCaller:
     limiter = RateLimiter(clock=clock, sleep=clock.sleep)
-    return ApiCaller(
+    return LooseCaller(
         limiter=limiter,
         meter=UsageMeter(),
         token_env="MY_TOKEN",
@@ -100,18 +115,22 @@ def test_error_bodies_become_fields_and_never_carry_tokens():
 def test_unexpected_success_statuses_are_errors():
     clock = VirtualTime()
     c = caller(clock)
+    undocumented = script(*[(None, 200, JSON)] * 4)  # retried like a 5xx, then reported
     with pytest.raises(HubSpotAPIError, match=r"HTTP 200 .* \(expected 201, 207\)"):
-        c.call("x", "creating links", script((None, 200, {})), ok=(201, 207))
+        c.call("x", "creating links", undocumented, ok=(201, 207))
+    assert len(undocumented.calls) == 4
     with pytest.raises(HubSpotAPIError, match="HTTP 200"):  # the SDK's None for a known code
-        c.call("x", "reading", script((None, 200, {})), ok=(200,))
-    reply = c.call("x", "archiving", script((None, 204, {})), ok=(204,))
+        c.call("x", "reading", script(*[(None, 200, JSON)] * 4), ok=(200,))
+    reply = c.call("x", "archiving", script((None, 204, {})), ok=(204,), shape=NO_BODY)
     assert reply.status == 204 and reply.data is None
+    passing = script((None, 200, JSON), ("ok", 201, JSON))  # a transient odd answer passes
+    assert c.call("x", "creating links", passing, ok=(201,)).data == "ok"
 
 
 def test_423_waits_at_least_two_seconds_and_pauses_everyone():
     clock = VirtualTime()
     c = caller(clock)
-    fn = script(HttpError(423, {"message": "locked"}), ("ok", 200, {}))
+    fn = script(HttpError(423, {"message": "locked"}), ("ok", 200, JSON))
     start = clock()
     assert c.call("x", "writing", fn).data == "ok"
     assert clock() - start >= 2.0 and len(fn.calls) == 2
@@ -135,7 +154,7 @@ def test_429_daily_is_final_and_retry_after_is_honoured():
     assert err.value.policy == "DAILY"
     burst = HttpError(429, {"policyName": "TEN_SECONDLY_ROLLING"}, {"Retry-After": "3"})
     start = clock()
-    c.call("x", "listing", script(burst, ("ok", 200, {})))
+    c.call("x", "listing", script(burst, ("ok", 200, JSON)))
     assert clock() - start >= 3.0
     with pytest.raises(RateLimited, match="TEN_SECONDLY_ROLLING"):
         c.call("x", "listing", script(*[burst] * 4))
@@ -150,7 +169,7 @@ def test_dropped_connections_are_retried_then_reported():
     clock = VirtualTime()
     c = caller(clock, attempts=3)
     drop = urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError())
-    assert c.call("x", "reading", script(drop, ("ok", 200, {}))).data == "ok"
+    assert c.call("x", "reading", script(drop, ("ok", 200, JSON))).data == "ok"
     with pytest.raises(
         ConnectorError,
         match=r"cannot reach HubSpot at https://api.example while "

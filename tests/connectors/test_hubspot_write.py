@@ -9,7 +9,7 @@ from hubspot_support import TOKEN, TOKEN_ENV, rows, truth_links, write_config
 from assoc_audit.connectors import Edge, edge_table
 from assoc_audit.connectors.hubspot import HubSpotConnector
 from assoc_audit.connectors.ratelimit import RetryPolicy
-from assoc_audit.errors import AuthError, DataError
+from assoc_audit.errors import AuthError, DataError, HubSpotAPIError
 from assoc_audit.sandbox import Sandbox
 
 PAIR = ("contacts", "companies")
@@ -205,3 +205,49 @@ def test_a_refused_token_stops_a_write(sb, connector, monkeypatch):
     other = HubSpotConnector(connector._config, progress=False)
     with pytest.raises(AuthError, match=rf"\${TOKEN_ENV}"):
         other.create_edges(edge_table([Edge("contacts", "101", "companies", "9003")]))
+
+
+@pytest.mark.parametrize("kind", ["bad_body", "html_body"])
+def test_edge_writes_are_retried_past_broken_answers_and_verified(sb, connector, kind):
+    """bad_body: the write ran but its answer is `{}` (a 204 comes back as `200 {}`);
+    html_body: nothing ran. Edge writes are idempotent: retried, then the portal holds them."""
+    sb.set_faults(rate=0.5, seed=5, weights={kind: 1}, match="/batch/(create|archive|labels/)")
+    edges = [
+        Edge("contacts", c, "companies", o) for c in ("103", "104", "105") for o in ("9001", "9003")
+    ]
+    created = connector.create_edges(edge_table(edges))
+    assert created.all_done and created.ok == 6, created.outcomes
+    labels = [Edge("contacts", "103", "companies", "9002", "Billing contact")]
+    removed = connector.remove_edges(edge_table(edges[:3] + labels))
+    assert removed.all_done and removed.ok == 4, removed.outcomes
+    served = sb.stats(TOKEN)
+    assert served["faults"][kind] >= 2
+    usage = connector.usage().by_endpoint
+    assert usage["assoc.batch_create"].retries > 0
+    assert usage["assoc.batch_archive"].retries + usage["assoc.batch_archive_labels"].retries > 0
+    sb.set_faults(rate=0)
+    assert truth_links(sb, PAIR) == [
+        ("101", "9001", None),
+        ("101", "9001", "Primary"),
+        ("102", "9001", None),
+        ("103", "9002", None),
+        ("104", "9003", None),
+        ("105", "9001", None),
+        ("105", "9003", None),
+    ]
+
+
+def test_record_creates_are_not_repeated_after_a_broken_answer(sb, connector):
+    """A create answered `201 {}` made its records: sending it again would make them twice."""
+    sb.set_faults(rate=1.0, weights={"bad_body": 1}, match="/objects/companies/batch/create")
+    new = pd.DataFrame({"name": ["N1", "N2"], "domain": ["n1.io", "n2.io"]})
+    with pytest.raises(HubSpotAPIError) as caught:
+        connector.create_records("companies", new)
+    assert str(caught.value) == (
+        "HubSpot answered HTTP 201 while creating companies records (POST "
+        "objects.batch_create) with a body that is not a valid response: no 'status'; the "
+        "response was not used; it may have taken effect, so it was not sent again"
+    )
+    assert sb.stats(TOKEN)["by_endpoint"]["objects.batch_create"] == 1
+    stored = sb.backend.records_frame(TOKEN, "companies", ["domain"])
+    assert sorted(stored["domain"]) == ["n1.io", "n2.io", "x", "y", "z"]  # once each

@@ -27,7 +27,7 @@ def test_limits_and_faults_settings(sb, raw):
     status, limits = raw.json("GET", "/_sandbox/limits")
     assert status == 200 and limits["rate_per_10s"] is None and limits["batch_max"] == 100
     status, limits = raw.json("PUT", "/_sandbox/limits", {"rate_per_10s": 3, "retry_after": True})
-    assert status == 200 and limits["rate_per_10s"] == 3 and sb.app.limits.retry_after
+    assert status == 200 and limits["rate_per_10s"] == 3 and sb.limits("tok-a").retry_after
     status, body = raw.json("PUT", "/_sandbox/limits", {"bogus": 1})
     assert status == 400 and "unknown limit" in body["message"]
     status, faults = raw.json(
