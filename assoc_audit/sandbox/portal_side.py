@@ -117,6 +117,10 @@ class PortalSide:
     def describe(self) -> str:
         return "sandbox portal (in-process)" + (" (app portal)" if self._side == "app" else "")
 
+    def portal_id(self) -> int:
+        """The portal's id (its hub id), as ``GET /account-info/v3/details`` answers it."""
+        return int(self._backend.portal(self._token).hub_id)
+
     def usage(self) -> ApiUsage:
         return ApiUsage()
 

@@ -15,6 +15,7 @@ from assoc_audit.connectors import connector_for
 from assoc_audit.errors import DigestMismatch, PlanError
 from assoc_audit.sandbox.datasync import DataSyncSimulator, SyncBehaviour
 from assoc_audit.scenarios import plan_scenarios, run_scenarios
+from assoc_audit.scenarios.plan import scenario_portals
 from assoc_audit.scenarios.results import TABLE_COLUMNS
 from assoc_audit.scenarios.sync import AwaitSync, SimulatedSync
 
@@ -131,7 +132,11 @@ def test_a_real_portal_needs_the_digest_and_waits_for_the_data_sync(tmp_path, mo
     HubSpot's own sync would run) and the tag sweep removes what that sync created."""
     with files_app(tmp_path, monkeypatch) as d:
         before = picture(d)
-        plan = plan_scenarios(d.config)
+        # a real target's plan binds the portal behind its base URL
+        plan = plan_scenarios(d.config, portals=scenario_portals(d.config))
+        assert plan.target.portals and plan.digest != plan_scenarios(d.config).digest
+        with pytest.raises(DigestMismatch):  # a plan reviewed without the portal's id
+            run_scenarios(d.config, assume_real=True, confirm=plan_scenarios(d.config).digest)
         with pytest.raises(PlanError, match=f"--confirm {plan.digest}"):
             run_scenarios(d.config, assume_real=True)
         with pytest.raises(DigestMismatch):
@@ -161,10 +166,11 @@ def test_a_sync_that_never_comes_fails_the_round_trips(tmp_path, monkeypatch):
         timeout=3, interval=1, clock=lambda: float(next(ticks)), sleep=lambda s: None
     )
     with files_app(tmp_path, monkeypatch) as d:
-        plan = plan_scenarios(d.config, kinds=["round_trip", "one_way"])
+        kinds = ["round_trip", "one_way"]
+        plan = plan_scenarios(d.config, kinds=kinds, portals=scenario_portals(d.config))
         report = run_scenarios(
             d.config,
-            kinds=["round_trip", "one_way"],
+            kinds=kinds,
             assume_real=True,
             confirm=plan.digest,
             sync=waiting,

@@ -49,12 +49,15 @@ def test_the_default_report_folder_and_a_failing_run(tmp_path, monkeypatch, caps
 
 
 def test_a_real_portal_is_not_touched_without_the_digest(tmp_path, monkeypatch, capsys):
-    """A config whose HubSpot side is not our emulator: the plan and digest are printed,
-    nothing is written (exit 1); a wrong digest is an error (exit 2)."""
+    """A config whose HubSpot side is not our emulator: the plan and digest (bound to the
+    portal's id, which is read) are printed, nothing is written (exit 1); a wrong digest is an
+    error (exit 2); a portal that cannot be identified gives no digest at all (exit 2)."""
     with demo(tmp_path, monkeypatch, scale=50) as d:
         data = yaml.safe_load((d.folder / "demo.yaml").read_text("utf-8"))
         data["objects"]["tickets"]["sync"] = "off"
-        data["hubspot"]["base_url"] = "http://127.0.0.1:9"  # nothing listens: not the emulator
+        url = data["hubspot"]["base_url"]
+        # the emulator answers like a real portal: its control API is not seen
+        monkeypatch.setattr("assoc_audit.scenarios.plan.is_sandbox_url", lambda *a, **k: False)
         path = d.folder / "real.yaml"
         path.write_text(yaml.safe_dump(data), encoding="utf-8")
         db = sqlite3.connect(d.folder / "acme.db")
@@ -67,12 +70,17 @@ def test_a_real_portal_is_not_touched_without_the_digest(tmp_path, monkeypatch, 
         _, err3 = capsys.readouterr()
         assert db.execute("SELECT count(*) FROM persons").fetchone() == count
         db.close()
+        data["hubspot"]["base_url"] = "http://127.0.0.1:9"  # nothing listens there
+        (d.folder / "gone.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+        unknown = main(["scenarios", "--config", str(d.folder / "gone.yaml"), "--plan"])
+        _, err4 = capsys.readouterr()
     assert plan_only == 0 and "digest: " in out
     digest = out.strip().splitlines()[-1].removeprefix("digest: ")
     assert refused == 1
-    assert "not run: HubSpot side http://127.0.0.1:9 is not the sandbox emulator" in err2
+    assert f"not run: HubSpot side {url} is not the sandbox emulator" in err2
     assert f"--confirm {digest}" in err2
     assert wrong == 2 and "is not this scenario plan's digest" in err3
+    assert unknown == 2 and "cannot reach HubSpot at http://127.0.0.1:9" in err4
     assert not (tmp_path / "reports").exists()
 
 
