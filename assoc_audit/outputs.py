@@ -4,13 +4,13 @@
 and ``snapshot/`` (both sides' canonical tables, the base for the next run's
 deletion detection). CSV files are UTF-8 with RFC 4180 quoting (fields with a
 comma, quote or line break are quoted, quotes doubled), ``\\n`` line endings,
-empty for null. Every file is written to a temporary name and moved into place.
+empty for null. Every file is written atomically and fsynced
+(:mod:`assoc_audit.atomicfile`).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import duck
+from .atomicfile import atomic_write, atomic_write_text
 from .snapshot import write_side
 
 if TYPE_CHECKING:
@@ -33,24 +34,26 @@ def _arrow(df: pd.DataFrame) -> pa.Table:
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
     """Write a table as RFC 4180 CSV (header, empty for null), atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    con = duck.connect()
-    try:
-        duck.register(con, "out_", _arrow(df))
-        target = str(tmp).replace("'", "''")
-        con.execute(
-            f"COPY (SELECT * FROM out_) TO '{target}' "
-            "(FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NULLSTR '')"
-        )
-    finally:
-        con.close()
-    os.replace(tmp, path)
+    table = _arrow(df)
+
+    def write(tmp: Path) -> None:
+        con = duck.connect()
+        try:
+            duck.register(con, "out_", table)
+            target = str(tmp).replace("'", "''")
+            con.execute(
+                f"COPY (SELECT * FROM out_) TO '{target}' "
+                "(FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NULLSTR '')"
+            )
+        finally:
+            con.close()
+
+    atomic_write(path, write)
 
 
 def _write_parquet(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(_arrow(df), tmp, compression="zstd")
-    os.replace(tmp, path)
+    table = _arrow(df)
+    atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
 def write_outputs(result: AuditResult, folder: Path) -> Path:
@@ -62,9 +65,6 @@ def write_outputs(result: AuditResult, folder: Path) -> Path:
     snapshot = folder / "snapshot"
     write_side(snapshot / "hubspot", result.hubspot)
     write_side(snapshot / "app", result.app)
-    summary = folder / "summary.json"
-    tmp = summary.with_name(summary.name + ".tmp")
     text = json.dumps(result.summary.to_dict(), indent=2, ensure_ascii=False, default=str)
-    tmp.write_text(text + "\n", encoding="utf-8")
-    os.replace(tmp, summary)
+    atomic_write_text(folder / "summary.json", text + "\n")
     return folder

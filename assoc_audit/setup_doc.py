@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .atomicfile import atomic_write_text
 from .errors import SnapshotError
 from .findings import noun
 from .secrets import redact_text, redact_url
@@ -278,11 +279,7 @@ class SetupDoc:
         out.mkdir(parents=True, exist_ok=True)
         paths = []
         for suffix, text in ((".md", self.to_markdown()), (".html", self.to_html())):
-            path = out / f"{DOC_BASENAME}{suffix}"
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text(redact_text(text), "utf-8")
-            tmp.replace(path)
-            paths.append(path)
+            paths.append(atomic_write_text(out / f"{DOC_BASENAME}{suffix}", redact_text(text)))
         return paths[0], paths[1]
 
 

@@ -10,9 +10,10 @@ differ when quoted cells hold line breaks).
 **Parquet**: read with its types (integers become whole-number text exactly;
 see :mod:`.columns`); rows are numbered from 1 in file order.
 
-Rewrites (for fixes, undo and scenarios) go to a temporary file in the same
-folder, are flushed to disk, and replace the original with ``os.replace``, so
-a reader sees either the old file or the new one, never a mix. CSV rewrites
+Rewrites (for fixes, undo and scenarios) go through
+:func:`assoc_audit.atomicfile.atomic_write` (a temporary file in the same
+folder, fsynced, swapped in with ``os.replace``, the folder fsynced), so a
+reader sees either the old file or the new one, never a mix. CSV rewrites
 keep every column and cell as text (quoting only where RFC 4180 needs it, the
 file's line ending and BOM); Parquet rewrites keep the file's schema.
 """
@@ -20,12 +21,9 @@ file's line ending and BOM); Parquet rewrites keep the file's schema.
 from __future__ import annotations
 
 import codecs
-import contextlib
 import csv
-import os
 import re
-import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Literal
 
@@ -34,11 +32,12 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from ..atomicfile import atomic_write
 from ..errors import DataError
 from ..tables import TEXT
 from .columns import arrow_to_frame
 
-__all__ = ["TableFile", "atomic_replace", "locate"]
+__all__ = ["TableFile", "locate"]
 
 Format = Literal["csv", "parquet"]
 _SUFFIXES: dict[str, Format] = {".csv": "csv", ".parquet": "parquet"}
@@ -70,26 +69,6 @@ def locate(folder: Path, stem: str, *, what: str, required: bool = True) -> Tabl
         raise DataError(f"{folder}: no file for {what} (expected {names})", file=str(candidates[0]))
     path = found[0]
     return TableFile(path, _SUFFIXES[path.suffix.lower()])
-
-
-def atomic_replace(path: Path, write: Callable[[Path], None]) -> None:
-    """Write a new version of ``path`` through ``write(tmp)`` and swap it in atomically."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        shutil.copymode(path, tmp)
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    with contextlib.suppress(OSError):  # make the rename durable where the OS allows it
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 class TableFile:
@@ -242,7 +221,7 @@ class TableFile:
         """Replace the file's rows with ``content`` (from :meth:`read_all`, changed)."""
         if isinstance(content, pa.Table):
             table = content
-            atomic_replace(self.path, lambda tmp: pq.write_table(table, tmp))
+            atomic_write(self.path, lambda tmp: pq.write_table(table, tmp))
             return
         frame = content
         head = self._head()
@@ -253,7 +232,7 @@ class TableFile:
             with open(tmp, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
                 _write_csv(frame, fh, newline)
 
-        atomic_replace(self.path, write)
+        atomic_write(self.path, write)
 
     def _head(self) -> bytes:
         with open(self.path, "rb") as fh:
