@@ -121,7 +121,7 @@ class TableFile:
         except UnicodeDecodeError:
             raise self._utf8_problem() from None
         except csv.Error as exc:
-            raise self._fail(str(exc), line=1) from None
+            raise (self._unterminated_quote() or self._fail(str(exc), line=1)) from None
         except OSError as exc:
             raise self._fail(exc.strerror or str(exc)) from None
         if not header:
@@ -149,8 +149,22 @@ class TableFile:
             raise self._csv_problem(str(exc)) from None
         except OSError as exc:
             raise self._fail(exc.strerror or str(exc)) from None
+        if self._odd_quotes():  # Arrow accepts a last field left open to the end of the file
+            unterminated = self._unterminated_quote()
+            if unterminated is not None:
+                raise unterminated
         frame: pd.DataFrame = table.to_pandas(types_mapper=lambda t: TEXT, split_blocks=True)
         return frame
+
+    def _odd_quotes(self) -> bool:
+        """Whether the file holds an odd number of ``"`` (a cheap hint of an open quote:
+        well-formed quoting always pairs them; a literal ``"`` inside an unquoted cell
+        is a false alarm that :meth:`_unterminated_quote` clears)."""
+        count = 0
+        with open(self.path, "rb") as fh:
+            while chunk := fh.read(1 << 23):
+                count += chunk.count(b'"')
+        return count % 2 == 1
 
     def read_arrow(self, columns: Sequence[str] | None = None) -> pa.Table:
         """A Parquet file as an Arrow table (its own types)."""
@@ -165,6 +179,9 @@ class TableFile:
             return self._utf8_problem()
         if "Empty CSV" in text:
             return self._fail("empty file (no header line)")
+        unterminated = self._unterminated_quote()
+        if unterminated is not None:
+            return unterminated
         match = re.search(r"Expected (\d+) columns, got (\d+)", text)
         if match:
             ragged = self._first_ragged_line(int(match[1]))
@@ -181,6 +198,34 @@ class TableFile:
             line = data[: start + exc.start].count(b"\n") + 1
             return self._fail("not UTF-8 text", line=line)
         return self._fail("not UTF-8 text")
+
+    def _unterminated_quote(self) -> DataError | None:
+        """The error for a quoted field never closed (it runs to the end of the file), if any.
+
+        Error path only: finds the record it is in with Python's csv module, then
+        the field's opening quote in that record.
+        """
+        start = 1
+        with open(self.path, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh, strict=True)
+            try:
+                for _ in reader:
+                    start = reader.line_num + 1
+            except csv.Error as exc:
+                if "unexpected end of data" not in str(exc):
+                    return None
+            else:
+                return None
+        with open(self.path, encoding="utf-8-sig", newline="") as fh:
+            for _ in range(start - 1):
+                fh.readline()
+            rest = fh.read()
+        opening = _unclosed_quote(rest)
+        if opening is None:  # pragma: no cover - the csv module found one
+            return None
+        head = rest[:opening]
+        line = start + head.count("\n") + head.count("\r") - head.count("\r\n")
+        return self._fail(f"unterminated quoted field starting on line {line}")
 
     def _first_ragged_line(self, width: int) -> int | None:
         with open(self.path, encoding="utf-8-sig", newline="") as fh:
@@ -274,6 +319,34 @@ class TableFile:
                 ) from None
         extra_table = pa.Table.from_arrays(arrays, schema=content.schema)
         return pa.concat_tables([content, extra_table])
+
+
+_FIELD_END = re.compile(r"[,\r\n]")
+
+
+def _unclosed_quote(record: str) -> int | None:
+    """The offset of the opening quote of a field never closed in ``record`` (the text
+    from the start of one CSV record to the end of the file), or None."""
+    pos = 0
+    while True:
+        if record.startswith('"', pos):
+            i = pos + 1
+            while True:
+                j = record.find('"', i)
+                if j < 0:
+                    return pos
+                if not record.startswith('"', j + 1):
+                    break
+                i = j + 2  # a doubled quote inside the field
+            pos = j + 1
+            if not record.startswith(",", pos):
+                return None  # the record ends here (or is malformed otherwise)
+            pos += 1
+            continue
+        end = _FIELD_END.search(record, pos)
+        if end is None or end.group() != ",":
+            return None
+        pos = end.end()
 
 
 def _names(content: pd.DataFrame | pa.Table) -> list[str]:

@@ -109,6 +109,13 @@ def test_csv_keeps_text_verbatim_and_tolerates_bom(files_config, tmp_path):
     assert pd.isna(people["display_name"].iloc[1])
 
 
+def test_literal_quote_in_an_unquoted_cell_is_text(files_config, tmp_path):
+    config = files_config()
+    (tmp_path / "app" / "persons.csv").write_bytes(b"id,email,full_name\n1,a,5'11\"\n2,b,y\n")
+    people = connector_for(config, "app").read_records("contacts")
+    assert people["display_name"].tolist() == ["5'11\"", "y"]
+
+
 def test_parquet_numeric_ids_become_whole_text(files_config, tmp_path):
     config = files_config(fmt="parquet")
     big = 2**62 + 1
@@ -268,6 +275,22 @@ def test_unaudited_objects_skipped_and_counted(files_config):
         (
             b'id,email,full_name\n1,"a\nb",x\n2,b,c,d\n',
             r"persons\.csv: line 4, unreadable CSV file: expected 3 fields, got 4",
+        ),
+        (
+            b'id,email,full_name\n1,a,x\n2,"b,y\n3,c,z\n',
+            r"persons\.csv: unreadable CSV file: unterminated quoted field starting on line 3$",
+        ),
+        (
+            b'id,email,full_name\r\n1,a,x\r\n2,b,"y\r\n3,c,z\r\n',
+            r"persons\.csv: unreadable CSV file: unterminated quoted field starting on line 3$",
+        ),
+        (
+            b'id,email,full_name\n1,"a\nb","x\n2,b,z\n',
+            r"persons\.csv: unreadable CSV file: unterminated quoted field starting on line 3$",
+        ),
+        (
+            b'id,"email,full_name\n1,a,x\n',
+            r"persons\.csv: unreadable CSV file: unterminated quoted field starting on line 1$",
         ),
         (b"", r"persons\.csv: unreadable CSV file: empty file"),
         (b"\xff\xfeid\n", r"persons\.csv: line 1, unreadable CSV file: not UTF-8 text"),
