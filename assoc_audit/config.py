@@ -269,14 +269,58 @@ def load_config(path: str | Path) -> IntegrationConfig:
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ConfigError(name, [ConfigProblem("", f"cannot read file: {reason}")]) from None
+    loader = _Loader(text)
     try:
-        raw = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        node = loader.get_single_node()
+        duplicates = _duplicate_keys(node)
+        raw = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ConfigError(name, [ConfigProblem("", f"malformed YAML: {where}{problem}")]) from None
-    return parse_config(raw, base_dir=file.resolve().parent, source=name)
+    finally:
+        loader.dispose()
+    if not duplicates:
+        return parse_config(raw, base_dir=file.resolve().parent, source=name)
+    try:  # the rest of the file's problems too, as YAML would read it (the last key wins)
+        parse_config(raw, base_dir=file.resolve().parent, source=name)
+        others: tuple[ConfigProblem, ...] = ()
+    except ConfigError as exc:
+        others = exc.problems
+    raise ConfigError(name, [*duplicates, *others])
+
+
+def _duplicate_keys(root: yaml.Node | None) -> list[ConfigProblem]:
+    """Every key given twice (or more) in one mapping, at any depth, with its lines.
+
+    YAML itself keeps the last one silently, which can drop a whole block
+    (a second ``contacts:`` under ``objects``). Problems are in file order.
+    """
+    found: list[tuple[int, ConfigProblem]] = []
+    seen: set[int] = set()
+    todo: list[tuple[yaml.Node, str]] = [(root, "")] if root is not None else []
+    while todo:
+        node, where = todo.pop()
+        if id(node) in seen:  # an alias: its anchor is checked once
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            lines: dict[tuple[str, str], list[int]] = {}
+            for key, value in node.value:
+                if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+                    continue
+                lines.setdefault((key.tag, key.value), []).append(key.start_mark.line + 1)
+                todo.append((value, f"{where}.{key.value}" if where else str(key.value)))
+            for (_, text), at in lines.items():
+                if len(at) > 1:
+                    numbers = ", ".join(map(str, at[:-1])) + f" and {at[-1]}"
+                    message = f"duplicate key on lines {numbers} (YAML would keep only the last)"
+                    path = f"{where}.{text}" if where else text
+                    found.append((at[0], ConfigProblem(path, message, text)))
+        elif isinstance(node, yaml.SequenceNode):
+            todo.extend((item, f"{where}[{i}]") for i, item in enumerate(node.value))
+    return [problem for _, problem in sorted(found, key=lambda item: item[0])]
 
 
 def parse_config(

@@ -340,3 +340,66 @@ def test_digest_is_stable_and_sensitive(base_config):
     changed = copy.deepcopy(base_config)
     changed["conflict_winner"] = "app"
     assert parse_config(changed).digest() != a.digest()
+
+
+# ---------------------------------------------------------------------------
+# Duplicate keys: YAML keeps the last one silently; the config refuses them
+
+
+DUPLICATES = """\
+name: dup
+app: {kind: files, path: .}
+objects:
+  contacts:
+    sync: two_way
+    match: [{hubspot: email, app: email}]
+  companies: {sync: off}
+  contacts:
+    sync: off
+associations:
+  - {from: contacts, to: companies, label: A, label: B}
+  - from: contacts
+    to: companies
+    to: deals
+name: again
+"""
+
+
+def test_duplicate_keys_name_both_lines_and_the_yaml_path(write_config):
+    file = write_config(DUPLICATES)
+    with pytest.raises(ConfigError) as info:
+        load_config(file)
+    lines = info.value.lines()
+    assert lines[0] == f"{file}: 4 problems"
+    assert lines[1:] == [
+        "  name: duplicate key on lines 1 and 15 (YAML would keep only the last)",
+        "  objects.contacts: duplicate key on lines 4 and 8 (YAML would keep only the last)",
+        "  associations[0].label: duplicate key on lines 11 and 11 (YAML would keep only the last)",
+        "  associations[1].to: duplicate key on lines 13 and 14 (YAML would keep only the last)",
+    ]
+
+
+def test_duplicate_keys_come_with_the_other_problems(write_config):
+    text = "name: x\nname: y\napp: {kind: excel}\nassociations: []\nsurprise: 1\nsurprise: 2\n"
+    file = write_config(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(file)
+    body = "\n".join(info.value.lines())
+    assert "name: duplicate key on lines 1 and 2" in body
+    assert "surprise: duplicate key on lines 5 and 6" in body
+    assert "app.kind: 'excel' is not an allowed value" in body
+    assert "surprise: unknown key" in body
+
+
+def test_duplicate_key_three_times_and_aliases(write_config):
+    text = (
+        "name: a\nname: b\nname: c\n"
+        "app: &app {kind: files, path: .}\n"
+        "x-copy: *app\n"
+        "associations: [{from: contacts, to: companies}]\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config(text))
+    problems = [p.render() for p in info.value.problems]
+    assert problems[0] == "name: duplicate key on lines 1, 2 and 3 (YAML would keep only the last)"
+    assert not any("app." in p and "duplicate" in p for p in problems)
