@@ -16,11 +16,13 @@ part of a URL are shown as ``<redacted>``.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -38,6 +40,7 @@ from .normalize import Normalizer
 
 __all__ = [
     "HUBSPOT_PRIMARY_PAIRS",
+    "LOOPBACK_NAMES",
     "OBJECT_NAME_PATTERN",
     "AppConfig",
     "AssociationEntry",
@@ -47,9 +50,12 @@ __all__ = [
     "MatchRule",
     "ObjectConfig",
     "Sync",
+    "base_url_problem",
     "derive_direction",
     "identifier_column",
+    "is_loopback",
     "load_config",
+    "name_problem",
     "parse_config",
     "resolve_path",
     "sqlite_file",
@@ -110,6 +116,10 @@ class AppConfig(_Model):
     name: Annotated[str, StringConstraints(min_length=1)] = "app"
     kind: Literal["files", "sql", "hubspot"]
     url: Annotated[str, StringConstraints(min_length=1)] | None = None
+    #: sql: the environment variable holding the whole SQLAlchemy URL (instead of ``url``).
+    url_env: EnvName | None = None
+    #: sql: the environment variable holding the password of ``url`` (a URL without one).
+    password_env: EnvName | None = None
     path: Path | None = None
     token_env: EnvName | None = None
     base_url: HttpUrl | None = None
@@ -231,6 +241,71 @@ class IntegrationConfig(_Model):
         data = self.model_dump(mode="json", by_alias=True)
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name an app object or table, or None when it can.
+
+    App object names and ``app.tables`` values are names, not paths, for every
+    app kind: the files connector joins them onto its folder, the SQL connector
+    uses them as table names, the HubSpot connector puts them in API paths.
+    So no absolute path (``/x``, ``~x``, ``C:x``, ``\\\\server``), no ``.`` or
+    ``..``, no ``/`` or ``\\`` and no NUL.
+    """
+    if name.startswith(("/", "\\")):
+        return "is an absolute path"
+    if re.match(r"^[A-Za-z]:", name):
+        return "starts with a Windows drive"
+    if name.startswith("~"):
+        return "starts with ~ (a home folder)"
+    if name in (".", ".."):
+        return "is a folder reference"
+    if "/" in name or "\\" in name:
+        return "contains a path separator"
+    if "\x00" in name:
+        return "contains a NUL character"
+    return None
+
+
+#: Hosts a ``base_url`` may reach over plain ``http://`` (the local sandbox emulator).
+LOOPBACK_NAMES = frozenset({"localhost"})
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is ``localhost``, an address in 127.0.0.0/8 or ``::1``."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def base_url_problem(url: str) -> str | None:
+    """Why ``url`` is not a safe ``base_url`` for a bearer token, or None when it is.
+
+    ``https://`` for every host; ``http://`` only for loopback hosts (the
+    emulator). No user name or password, no query string, no fragment.
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return "is not a valid URL"
+    if "@" in parts.netloc:
+        return "must not contain a user name or password (the token comes from token_env)"
+    if "?" in url:
+        return "must not have a query string"
+    if "#" in url:
+        return "must not have a fragment"
+    if parts.scheme not in ("http", "https") or not host:
+        return "must be an https:// URL with a host"
+    if parts.scheme == "http" and not is_loopback(host):
+        return (
+            "uses http:// for a host that is not this machine: use https:// (the access token "
+            "must not travel in clear text; http:// is only for 127.0.0.1, ::1 and localhost)"
+        )
+    return None
 
 
 def identifier_column(side: Side, column: str) -> str:
