@@ -49,13 +49,16 @@ def locate(folder: Path, stem: str, *, what: str, required: bool = True) -> Tabl
 
     A ``stem`` ending in ``.csv`` or ``.parquet`` names the file exactly. Both
     files present is an error (which one is meant?); none is an error when
-    ``required``, otherwise None.
+    ``required``, otherwise None. A file that resolves outside ``folder`` is an
+    error before anything is read.
     """
     suffix = Path(stem).suffix.lower()
     if suffix in _SUFFIXES:
         candidates = [folder / stem]
     else:
         candidates = [folder / f"{stem}.csv", folder / f"{stem}.parquet"]
+    for candidate in candidates:
+        _check_inside(folder, candidate, what)
     found = [p for p in candidates if p.is_file()]
     if len(found) > 1:
         raise DataError(
@@ -69,6 +72,24 @@ def locate(folder: Path, stem: str, *, what: str, required: bool = True) -> Tabl
         raise DataError(f"{folder}: no file for {what} (expected {names})", file=str(candidates[0]))
     path = found[0]
     return TableFile(path, _SUFFIXES[path.suffix.lower()])
+
+
+def _check_inside(folder: Path, path: Path, what: str) -> None:
+    """Refuse a table file that is not inside ``folder`` once resolved (``..``, an absolute
+    name, a symlink leading out): nothing outside the app folder is read or rewritten.
+
+    The config already refuses such names; this holds for configs built past it too.
+    """
+    try:
+        inside = path.resolve().is_relative_to(folder.resolve())
+    except (OSError, ValueError):  # e.g. a NUL in the name, a symlink loop
+        inside = False
+    if not inside:
+        raise DataError(
+            f"{path}: the file for {what} is outside the app folder {folder}; refused "
+            "(app.tables and objects.*.app_object name files inside it)",
+            file=str(path),
+        )
 
 
 class TableFile:

@@ -17,7 +17,7 @@ from appdata import (
     write_parquet,
 )
 
-from assoc_audit.connectors import Connector, connector_for, load_side
+from assoc_audit.connectors import Connector, Edge, connector_for, edge_table, load_side
 from assoc_audit.connectors.files import FilesConnector
 from assoc_audit.errors import ConnectorError, DataError
 from assoc_audit.tables import TEXT
@@ -350,3 +350,79 @@ def test_missing_folder(tmp_path, files_config):
     (tmp_path / "app").rmdir()
     with pytest.raises(ConnectorError, match="folder not found"):
         connector_for(config, "app")
+
+
+# ---------------------------------------------------------------------------
+# The connector never leaves the app folder, even for a config built past validation
+
+
+def _outside(tmp_path, name, columns, data):
+    path = tmp_path / name
+    write_csv(path, columns, data)
+    return path, path.read_bytes(), path.stat().st_mtime_ns
+
+
+def _unchanged(path, content, mtime):
+    return path.read_bytes() == content and path.stat().st_mtime_ns == mtime
+
+
+def _with_tables(config, tables_):
+    return config.model_copy(update={"app": config.app.model_copy(update={"tables": tables_})})
+
+
+def test_tables_pointing_outside_are_refused(files_config, tmp_path):
+    config = files_config()
+    links, content, mtime = _outside(tmp_path, "outside.csv", *TABLES["associations"])
+    for name in ("../outside", "../outside.csv", str(tmp_path / "outside.csv")):
+        bad_config = _with_tables(config, {"associations": name})
+        with pytest.raises(DataError, match="is outside the app folder") as info:
+            load_side(bad_config, "app")
+        assert info.value.file.endswith("outside.csv")
+        connector = connector_for(bad_config, "app")
+        edges = edge_table([Edge("contacts", "9", "companies", "o2")])
+        with pytest.raises(DataError, match="outside the app folder"):
+            connector.create_edges(edges)
+        with pytest.raises(DataError, match="outside the app folder"):
+            connector.remove_edges(edge_table([Edge("contacts", "007", "companies", "o1")]))
+        assert _unchanged(links, content, mtime)
+
+
+def test_app_object_pointing_outside_is_refused(files_config, tmp_path):
+    config = files_config()
+    people, content, mtime = _outside(tmp_path, "people.csv", *TABLES["persons"])
+    contacts = config.objects["contacts"].model_copy(update={"app_object": "../people"})
+    bad_config = config.model_copy(update={"objects": {**config.objects, "contacts": contacts}})
+    with pytest.raises(DataError, match=r"people\.csv: the file for app object '\.\./people'"):
+        load_side(bad_config, "app")
+    connector = connector_for(bad_config, "app")
+    with pytest.raises(DataError, match="outside the app folder"):
+        connector.read_records("contacts")
+    with pytest.raises(DataError, match="outside the app folder"):
+        connector.create_records("contacts", pd.DataFrame({"email": ["new@x.io"]}))
+    with pytest.raises(DataError, match="outside the app folder"):
+        connector.delete_records("contacts", ["007"])
+    assert _unchanged(people, content, mtime)
+
+
+def test_a_symlink_leading_out_is_refused(files_config, tmp_path):
+    config = files_config()
+    links, content, mtime = _outside(tmp_path, "outside.csv", *TABLES["associations"])
+    inside = tmp_path / "app" / "associations.csv"
+    inside.unlink()
+    inside.symlink_to(links)
+    with pytest.raises(DataError, match="outside the app folder"):
+        load_side(config, "app")
+    with pytest.raises(DataError, match="outside the app folder"):
+        connector_for(config, "app").create_edges(
+            edge_table([Edge("contacts", "9", "companies", "o2")])
+        )
+    assert _unchanged(links, content, mtime) and inside.is_symlink()
+
+
+def test_a_symlink_within_the_folder_is_fine(files_config, tmp_path):
+    config = files_config()
+    real = tmp_path / "app" / "data" / "links.csv"
+    real.parent.mkdir()
+    (tmp_path / "app" / "associations.csv").rename(real)
+    (tmp_path / "app" / "associations.csv").symlink_to(real)
+    assert rows(load_side(config, "app").associations) == expected_links()
