@@ -21,9 +21,12 @@ file's line ending and BOM); Parquet rewrites keep the file's schema.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
+import fcntl
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Literal
 
@@ -37,7 +40,7 @@ from ..errors import DataError
 from ..tables import TEXT
 from .columns import arrow_to_frame
 
-__all__ = ["TableFile", "locate"]
+__all__ = ["TableFile", "locate", "locked"]
 
 Format = Literal["csv", "parquet"]
 _SUFFIXES: dict[str, Format] = {".csv": "csv", ".parquet": "parquet"}
@@ -74,6 +77,26 @@ def locate(folder: Path, stem: str, *, what: str, required: bool = True) -> Tabl
     return TableFile(path, _SUFFIXES[path.suffix.lower()])
 
 
+@contextlib.contextmanager
+def locked(*files: TableFile) -> Iterator[None]:
+    """Hold an exclusive lock on each table file for a read-modify-write.
+
+    The lock is an ``fcntl.flock`` on a sidecar file in the same folder
+    (``.<file name>.lock``, left in place): the data file itself is replaced on
+    every rewrite, so its inode cannot carry the lock. Another writer (thread or
+    process) waits until the lock is released; readers never wait (they see the
+    old file or the new one). Several files are locked in one order (by path),
+    so two writers cannot deadlock.
+    """
+    with contextlib.ExitStack() as stack:
+        for path in sorted({f.lock_path for f in files}):
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+            stack.callback(os.close, fd)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            stack.callback(fcntl.flock, fd, fcntl.LOCK_UN)
+        yield
+
+
 def _check_inside(folder: Path, path: Path, what: str) -> None:
     """Refuse a table file that is not inside ``folder`` once resolved (``..``, an absolute
     name, a symlink leading out): nothing outside the app folder is read or rewritten.
@@ -102,6 +125,11 @@ class TableFile:
     @property
     def source(self) -> str:
         return str(self.path)
+
+    @property
+    def lock_path(self) -> Path:
+        """The sidecar file :func:`locked` locks for this table."""
+        return self.path.with_name(f".{self.path.name}.lock")
 
     def _fail(
         self, problem: str, *, line: int | None = None, column: str | None = None

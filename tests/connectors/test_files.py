@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -426,3 +431,51 @@ def test_a_symlink_within_the_folder_is_fine(files_config, tmp_path):
     (tmp_path / "app" / "associations.csv").rename(real)
     (tmp_path / "app" / "associations.csv").symlink_to(real)
     assert rows(load_side(config, "app").associations) == expected_links()
+
+
+# ---------------------------------------------------------------------------
+# Two writers at once: each read-modify-write holds the table's lock
+
+
+def test_two_processes_writing_at_once_lose_nothing(files_config, tmp_path):
+    config = files_config()
+    links = tmp_path / "app" / "associations.csv"
+    filler = [("persons", f"f{i}", "organizations", "o2", "") for i in range(20000)]
+    write_csv(links, TABLES["associations"][0], TABLES["associations"][1] + filler)
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    script = Path(__file__).parent / "concurrent_writer.py"
+    count = 15
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(script),
+                str(tmp_path / "config.yaml"),
+                str(barrier),
+                name,
+                str(count),
+            ],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("a", "b")
+    ]
+    try:
+        deadline = time.monotonic() + 120
+        while not all((barrier / f"{n}.ready").exists() for n in ("a", "b")):
+            assert time.monotonic() < deadline and all(p.poll() is None for p in procs)
+            time.sleep(0.01)
+        (barrier / "go").touch()
+        errors = [p.communicate(timeout=300)[1] for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+            p.communicate()
+    assert [p.returncode for p in procs] == [0, 0], errors
+    stored = connector_for(config, "app").read_associations(("contacts", "companies"))
+    ids = set(stored["from_id"])
+    lost = [f"{n}-{i}" for n in ("a", "b") for i in range(1, count + 1) if f"{n}-{i}" not in ids]
+    assert not lost
+    assert (tmp_path / "app" / ".associations.csv.lock").exists()
