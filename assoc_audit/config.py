@@ -16,11 +16,13 @@ part of a URL are shown as ``<redacted>``.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -38,6 +40,7 @@ from .normalize import Normalizer
 
 __all__ = [
     "HUBSPOT_PRIMARY_PAIRS",
+    "LOOPBACK_NAMES",
     "OBJECT_NAME_PATTERN",
     "AppConfig",
     "AssociationEntry",
@@ -47,9 +50,12 @@ __all__ = [
     "MatchRule",
     "ObjectConfig",
     "Sync",
+    "base_url_problem",
     "derive_direction",
     "identifier_column",
+    "is_loopback",
     "load_config",
+    "name_problem",
     "parse_config",
     "resolve_path",
     "sqlite_file",
@@ -110,6 +116,10 @@ class AppConfig(_Model):
     name: Annotated[str, StringConstraints(min_length=1)] = "app"
     kind: Literal["files", "sql", "hubspot"]
     url: Annotated[str, StringConstraints(min_length=1)] | None = None
+    #: sql: the environment variable holding the whole SQLAlchemy URL (instead of ``url``).
+    url_env: EnvName | None = None
+    #: sql: the environment variable holding the password of ``url`` (a URL without one).
+    password_env: EnvName | None = None
     path: Path | None = None
     token_env: EnvName | None = None
     base_url: HttpUrl | None = None
@@ -233,6 +243,71 @@ class IntegrationConfig(_Model):
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name an app object or table, or None when it can.
+
+    App object names and ``app.tables`` values are names, not paths, for every
+    app kind: the files connector joins them onto its folder, the SQL connector
+    uses them as table names, the HubSpot connector puts them in API paths.
+    So no absolute path (``/x``, ``~x``, ``C:x``, ``\\\\server``), no ``.`` or
+    ``..``, no ``/`` or ``\\`` and no NUL.
+    """
+    if name.startswith(("/", "\\")):
+        return "is an absolute path"
+    if re.match(r"^[A-Za-z]:", name):
+        return "starts with a Windows drive"
+    if name.startswith("~"):
+        return "starts with ~ (a home folder)"
+    if name in (".", ".."):
+        return "is a folder reference"
+    if "/" in name or "\\" in name:
+        return "contains a path separator"
+    if "\x00" in name:
+        return "contains a NUL character"
+    return None
+
+
+#: Hosts a ``base_url`` may reach over plain ``http://`` (the local sandbox emulator).
+LOOPBACK_NAMES = frozenset({"localhost"})
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is ``localhost``, an address in 127.0.0.0/8 or ``::1``."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def base_url_problem(url: str) -> str | None:
+    """Why ``url`` is not a safe ``base_url`` for a bearer token, or None when it is.
+
+    ``https://`` for every host; ``http://`` only for loopback hosts (the
+    emulator). No user name or password, no query string, no fragment.
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return "is not a valid URL"
+    if "@" in parts.netloc:
+        return "must not contain a user name or password (the token comes from token_env)"
+    if "?" in url:
+        return "must not have a query string"
+    if "#" in url:
+        return "must not have a fragment"
+    if parts.scheme not in ("http", "https") or not host:
+        return "must be an https:// URL with a host"
+    if parts.scheme == "http" and not is_loopback(host):
+        return (
+            "uses http:// for a host that is not this machine: use https:// (the access token "
+            "must not travel in clear text; http:// is only for 127.0.0.1, ::1 and localhost)"
+        )
+    return None
+
+
 def identifier_column(side: Side, column: str) -> str:
     """The records-table column of a match rule's field (``id``/``hs_object_id`` → record_id)."""
     if (side == "app" and column == "id") or (side == "hubspot" and column == "hs_object_id"):
@@ -269,14 +344,58 @@ def load_config(path: str | Path) -> IntegrationConfig:
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ConfigError(name, [ConfigProblem("", f"cannot read file: {reason}")]) from None
+    loader = _Loader(text)
     try:
-        raw = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        node = loader.get_single_node()
+        duplicates = _duplicate_keys(node)
+        raw = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ConfigError(name, [ConfigProblem("", f"malformed YAML: {where}{problem}")]) from None
-    return parse_config(raw, base_dir=file.resolve().parent, source=name)
+    finally:
+        loader.dispose()
+    if not duplicates:
+        return parse_config(raw, base_dir=file.resolve().parent, source=name)
+    try:  # the rest of the file's problems too, as YAML would read it (the last key wins)
+        parse_config(raw, base_dir=file.resolve().parent, source=name)
+        others: tuple[ConfigProblem, ...] = ()
+    except ConfigError as exc:
+        others = exc.problems
+    raise ConfigError(name, [*duplicates, *others])
+
+
+def _duplicate_keys(root: yaml.Node | None) -> list[ConfigProblem]:
+    """Every key given twice (or more) in one mapping, at any depth, with its lines.
+
+    YAML itself keeps the last one silently, which can drop a whole block
+    (a second ``contacts:`` under ``objects``). Problems are in file order.
+    """
+    found: list[tuple[int, ConfigProblem]] = []
+    seen: set[int] = set()
+    todo: list[tuple[yaml.Node, str]] = [(root, "")] if root is not None else []
+    while todo:
+        node, where = todo.pop()
+        if id(node) in seen:  # an alias: its anchor is checked once
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            lines: dict[tuple[str, str], list[int]] = {}
+            for key, value in node.value:
+                if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+                    continue
+                lines.setdefault((key.tag, key.value), []).append(key.start_mark.line + 1)
+                todo.append((value, f"{where}.{key.value}" if where else str(key.value)))
+            for (_, text), at in lines.items():
+                if len(at) > 1:
+                    numbers = ", ".join(map(str, at[:-1])) + f" and {at[-1]}"
+                    message = f"duplicate key on lines {numbers} (YAML would keep only the last)"
+                    path = f"{where}.{text}" if where else text
+                    found.append((at[0], ConfigProblem(path, message, text)))
+        elif isinstance(node, yaml.SequenceNode):
+            todo.extend((item, f"{where}[{i}]") for i, item in enumerate(node.value))
+    return [problem for _, problem in sorted(found, key=lambda item: item[0])]
 
 
 def parse_config(

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, get_args, get_origin
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
 
@@ -22,7 +23,9 @@ from .config import (
     HUBSPOT_PRIMARY_PAIRS,
     OBJECT_NAME_PATTERN,
     IntegrationConfig,
+    base_url_problem,
     identifier_column,
+    name_problem,
     resolve_path,
     sqlite_file,
 )
@@ -48,7 +51,7 @@ _SECRET_KEY = re.compile(r"(token|secret|password|passwd|api_?key|credential)", 
 def _show(value: Any, loc: tuple[str | int, ...] = ()) -> str:
     """A value for a message, with anything that may be a secret redacted."""
     last = loc[-1] if loc else ""
-    if isinstance(last, str) and _SECRET_KEY.search(last) and last != "token_env":
+    if isinstance(last, str) and _SECRET_KEY.search(last) and not last.endswith("_env"):
         return "<redacted>"
     if isinstance(value, str):
         shown = redact_url(redact_text(value))
@@ -231,6 +234,8 @@ def semantic_problems(raw: Mapping[str, Any], base_dir: Path) -> list[ConfigProb
                 )
             )
         app_object = obj.get("app_object") if obj.get("app_object") is not None else name
+        if isinstance(obj.get("app_object"), str) and obj["app_object"]:
+            problems.extend(_name_problems(f"objects.{name}.app_object", obj["app_object"]))
         if isinstance(app_object, str):
             other = app_objects.get(app_object)
             if other is not None:
@@ -248,6 +253,40 @@ def semantic_problems(raw: Mapping[str, Any], base_dir: Path) -> list[ConfigProb
     problems.extend(_association_problems(raw.get("associations")))
     problems.extend(_side_problems(raw, objects, app_objects, base_dir))
     return problems
+
+
+_PLAIN_NAME = (
+    "a plain file, table or object name without /, \\, NUL, a leading ~ or drive letter, "
+    "and not . or .."
+)
+
+
+def _name_problems(where: str, value: str) -> list[ConfigProblem]:
+    """An app object or table name that is a path (see :func:`config.name_problem`)."""
+    why = name_problem(value)
+    if why is None:
+        return []
+    return [ConfigProblem(where, f"{_show(value)} {why}", value, (_PLAIN_NAME,))]
+
+
+def _url_shown(url: str) -> str:
+    """A URL for a message: user name, password, query and fragment hidden."""
+    text = re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@", r"\1<redacted>@", url)
+    text = re.sub(r"\?[^#]*", "?<redacted>", text, count=1)
+    return repr(re.sub(r"#.*", "#<redacted>", text, count=1))
+
+
+def _base_url_problems(where: str, url: Any) -> list[ConfigProblem]:
+    if not isinstance(url, str) or not re.match(r"^https?://[^\s/]+(?:/\S*)?$", url):
+        return []  # not a URL at all: pydantic reports it
+    why = base_url_problem(url)
+    if why is None:
+        return []
+    allowed = (
+        "https://HOST[/PATH]",
+        "http://127.0.0.1:PORT, http://[::1]:PORT or http://localhost:PORT",
+    )
+    return [ConfigProblem(where, f"{_url_shown(url)} {why}", None, allowed)]
 
 
 def _association_problems(raw_entries: Any) -> list[ConfigProblem]:
@@ -372,6 +411,7 @@ def _side_problems(
         snap = hub.get("snapshot")
         if isinstance(snap, str) and snap:
             problems.extend(_snapshot_problems("hubspot", snap, objects, base_dir))
+        problems.extend(_base_url_problems("hubspot.base_url", hub.get("base_url")))
     if not isinstance(app, Mapping):
         return problems
     kind = app.get("kind")
@@ -379,16 +419,22 @@ def _side_problems(
     needs = {"sql": "url", "files": "path", "hubspot": "token_env"}
     not_used = {
         "sql": ("path", "token_env", "base_url"),
-        "files": ("url", "token_env", "base_url"),
-        "hubspot": ("url", "path", "tables"),
+        "files": ("url", "url_env", "password_env", "token_env", "base_url"),
+        "hubspot": ("url", "url_env", "password_env", "path", "tables"),
     }
     if kind in needs:
         key = needs[kind]
-        if not snap and app.get(key) in (None, ""):
-            problems.append(ConfigProblem(f"app.{key}", f"required when kind is {kind}"))
+        given = app.get(key) not in (None, "") or (kind == "sql" and app.get("url_env"))
+        if not snap and not given:
+            also = " (or app.url_env: a variable holding the URL)" if kind == "sql" else ""
+            problems.append(ConfigProblem(f"app.{key}", f"required when kind is {kind}{also}"))
         for other in not_used[kind]:
             if app.get(other) not in (None, {}, ""):
                 problems.append(ConfigProblem(f"app.{other}", f"not used when kind is {kind}"))
+    if kind == "sql":
+        problems.extend(_sql_secret_problems(app))
+    if kind == "hubspot":
+        problems.extend(_base_url_problems("app.base_url", app.get("base_url")))
     url = app.get("url")
     if kind == "sql" and not snap and isinstance(url, str):
         db = sqlite_file(url, base_dir)
@@ -407,7 +453,7 @@ def _side_problems(
     for section, allowed in (("tables", allowed_tables), ("display_name", tuple(app_objects))):
         mapping = app.get(section)
         if isinstance(mapping, Mapping):
-            for key in mapping:
+            for key, value in mapping.items():
                 if key not in allowed:
                     problems.append(
                         ConfigProblem(
@@ -417,7 +463,43 @@ def _side_problems(
                             tuple(allowed),
                         )
                     )
+                if section == "tables" and isinstance(value, str) and value:
+                    problems.extend(_name_problems(f"app.tables.{key}", value))
     return problems
+
+
+def _sql_secret_problems(app: Mapping[str, Any]) -> list[ConfigProblem]:
+    """``url`` xor ``url_env``; ``password_env`` only with a ``url`` that has no password."""
+    url, url_env, password_env = app.get("url"), app.get("url_env"), app.get("password_env")
+    problems = []
+    if url not in (None, "") and url_env:
+        problems.append(
+            ConfigProblem("app.url_env", "give either app.url or app.url_env, not both")
+        )
+    if password_env and url_env and url in (None, ""):
+        problems.append(
+            ConfigProblem(
+                "app.password_env",
+                "not used with app.url_env: the URL in that variable carries its own password "
+                "(or use app.url without a password, with app.password_env)",
+            )
+        )
+    if password_env and isinstance(url, str) and _has_password(url):
+        problems.append(
+            ConfigProblem(
+                "app.password_env",
+                f"app.url {_show(url)} has a password already: remove it from the URL "
+                "(the password comes from the variable)",
+            )
+        )
+    return problems
+
+
+def _has_password(url: str) -> bool:
+    try:
+        return urlsplit(url).password is not None
+    except ValueError:
+        return False
 
 
 def _snapshot_problems(

@@ -9,12 +9,11 @@ audit notebook's trend chart reads it (:func:`read_history`). Columns:
 ``links_checked``, ``links_in_sync``, ``api_calls``, and ``reason_<code>``
 for every reason (nulls when the run wrote no ``summary.json``).
 
-The file is rewritten atomically (temporary file, then ``os.replace``).
+The file is rewritten atomically and fsynced (:mod:`assoc_audit.atomicfile`).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from .atomicfile import atomic_write
 from .errors import DataError
 from .reasons import REASONS
 
@@ -131,7 +131,5 @@ def append_history(integration_dir: Path | str, row: Mapping[str, Any]) -> Path:
     if path.exists():
         frame = pd.concat([read_history(root), _typed(frame)], ignore_index=True)
     frame = _typed(frame)
-    tmp = path.with_name(path.name + ".tmp")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
     return path

@@ -4,13 +4,20 @@
 and ``snapshot/`` (both sides' canonical tables, the base for the next run's
 deletion detection). CSV files are UTF-8 with RFC 4180 quoting (fields with a
 comma, quote or line break are quoted, quotes doubled), ``\\n`` line endings,
-empty for null. Every file is written to a temporary name and moved into place.
+empty for null. Every file is written atomically and fsynced
+(:mod:`assoc_audit.atomicfile`).
+
+**Spreadsheet formulas are neutralised in every CSV** :func:`write_csv` writes
+(findings, records, fix plans, scenario results): a text cell that starts with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``
+(OWASP's rule against CSV injection), so a spreadsheet shows the text instead
+of running it. Ids, names and labels come from the portal and the app, that is
+from anyone who can edit a record there. Parquet files keep the raw values.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,38 +26,74 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import duck
+from .atomicfile import atomic_write, atomic_write_text
 from .snapshot import write_side
 
 if TYPE_CHECKING:
     from .audit import AuditResult
 
-__all__ = ["write_csv", "write_outputs"]
+__all__ = ["FORMULA_PREFIXES", "write_csv", "write_outputs"]
+
+#: First characters that make a spreadsheet read a CSV cell as a formula (OWASP).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _arrow(df: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(df, preserve_index=False)
 
 
+def _is_text(t: pa.DataType) -> bool:
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    return bool(pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t))
+
+
+def _csv_select(schema: pa.Schema) -> str:
+    """The SELECT list of a CSV export: formula-like text cells get a leading ``'``.
+
+    Done in SQL (one vectorised CASE per text column), not per row in Python.
+    """
+    starts = ", ".join(f"chr({ord(c)})" for c in FORMULA_PREFIXES)
+    items = []
+    for field in schema:
+        col = '"' + field.name.replace('"', '""') + '"'
+        if _is_text(field.type):
+            items.append(
+                f"CASE WHEN left({col}, 1) IN ({starts}) THEN chr(39) || {col} "
+                f"ELSE {col} END AS {col}"
+            )
+        else:
+            items.append(col)
+    return ", ".join(items) or "*"
+
+
 def write_csv(df: pd.DataFrame, path: Path) -> None:
-    """Write a table as RFC 4180 CSV (header, empty for null), atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    con = duck.connect()
-    try:
-        duck.register(con, "out_", _arrow(df))
-        target = str(tmp).replace("'", "''")
-        con.execute(
-            f"COPY (SELECT * FROM out_) TO '{target}' "
-            "(FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NULLSTR '')"
-        )
-    finally:
-        con.close()
-    os.replace(tmp, path)
+    """Write a table as RFC 4180 CSV (header, empty for null), atomically.
+
+    Text cells that a spreadsheet would run as a formula get a leading ``'``
+    (see the module docstring); everything else is written as it is.
+    """
+    table = _arrow(df)
+    select = _csv_select(table.schema)
+
+    def write(tmp: Path) -> None:
+        con = duck.connect()
+        try:
+            duck.register(con, "out_", table)
+            target = str(tmp).replace("'", "''")
+            con.execute(
+                f"COPY (SELECT {select} FROM out_) TO '{target}' "
+                "(FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NULLSTR '')"
+            )
+        finally:
+            con.close()
+
+    atomic_write(path, write)
 
 
 def _write_parquet(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(_arrow(df), tmp, compression="zstd")
-    os.replace(tmp, path)
+    table = _arrow(df)
+    atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
 def write_outputs(result: AuditResult, folder: Path) -> Path:
@@ -62,9 +105,6 @@ def write_outputs(result: AuditResult, folder: Path) -> Path:
     snapshot = folder / "snapshot"
     write_side(snapshot / "hubspot", result.hubspot)
     write_side(snapshot / "app", result.app)
-    summary = folder / "summary.json"
-    tmp = summary.with_name(summary.name + ".tmp")
     text = json.dumps(result.summary.to_dict(), indent=2, ensure_ascii=False, default=str)
-    tmp.write_text(text + "\n", encoding="utf-8")
-    os.replace(tmp, summary)
+    atomic_write_text(folder / "summary.json", text + "\n")
     return folder

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .atomicfile import atomic_write_text
 from .errors import SnapshotError
 from .findings import noun
 from .secrets import redact_text, redact_url
@@ -235,7 +236,9 @@ class SetupDoc:
         ]
 
     def to_markdown(self) -> str:
-        out = [f"# Integration set-up: {self.name}", "", *self._intro(), ""]
+        """The document as Markdown; every value is escaped (no HTML or links get through)."""
+        out = [f"# Integration set-up: {_md_text(self.name)}", ""]
+        out += [_md_text(line) for line in self._intro()] + [""]
         for title, lead, body in self.sections():
             out += [f"## {title}", ""]
             if lead:
@@ -243,7 +246,7 @@ class SetupDoc:
             if isinstance(body, pd.DataFrame):
                 out += [_markdown_table(body), ""]
             else:
-                out += [f"- {item}" for item in body] + [""]
+                out += [f"- {_md_text(item)}" for item in body] + [""]
         return "\n".join(out).rstrip() + "\n"
 
     def to_html(self, *, standalone: bool = True) -> str:
@@ -278,17 +281,28 @@ class SetupDoc:
         out.mkdir(parents=True, exist_ok=True)
         paths = []
         for suffix, text in ((".md", self.to_markdown()), (".html", self.to_html())):
-            path = out / f"{DOC_BASENAME}{suffix}"
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text(redact_text(text), "utf-8")
-            tmp.replace(path)
-            paths.append(path)
+            paths.append(atomic_write_text(out / f"{DOC_BASENAME}{suffix}", redact_text(text)))
         return paths[0], paths[1]
 
 
-def _md_cell(value: Any) -> str:
+_MD_ESCAPES = str.maketrans(
+    {"\\": "\\\\", "&": "&amp;", "<": "&lt;", ">": "&gt;", "[": "\\[", "]": "\\]"}
+)
+
+
+def _md_text(value: Any) -> str:
+    """A value (a label, a name, an object from the portal or the config) as Markdown text.
+
+    HTML is escaped (``<img …>`` shows as text; Markdown renderers pass raw HTML
+    through), and so are backslashes and the brackets of link and image
+    syntax. Our own ``**bold**`` and `` `code` `` spans are left alone.
+    """
     text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
+    return text.translate(_MD_ESCAPES)
+
+
+def _md_cell(value: Any) -> str:
+    return _md_text(value).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
 def _markdown_table(frame: pd.DataFrame) -> str:

@@ -10,8 +10,6 @@ exactly like any connector's output.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .atomicfile import atomic_copy, atomic_write, atomic_write_text
 from .errors import SnapshotError
 from .tables import ASSOCIATION_COLUMNS, TableStats, validate_associations, validate_records
 
@@ -94,18 +93,8 @@ def identifier_columns(config: IntegrationConfig, side: Side) -> tuple[str, ...]
 
 
 def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
     table = pa.Table.from_pandas(df, preserve_index=False)
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
-
-
-def _atomic_copy(src: Path, dst: Path) -> None:
-    if dst.exists() and os.path.samefile(src, dst):
-        return
-    tmp = dst.with_name(dst.name + ".tmp")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
+    atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
 def write_side(folder: Path | str, tables: SideTables, **meta: Any) -> Path:
@@ -115,7 +104,7 @@ def write_side(folder: Path | str, tables: SideTables, **meta: Any) -> Path:
     source = tables.source
     if source is not None and source.unchanged():
         for name in _TABLE_FILES:
-            _atomic_copy(source.folder / name, out / name)
+            atomic_copy(source.folder / name, out / name)
     else:
         _atomic_parquet(tables.records, out / "records.parquet")
         _atomic_parquet(tables.associations, out / "associations.parquet")
@@ -127,7 +116,7 @@ def write_side(folder: Path | str, tables: SideTables, **meta: Any) -> Path:
         "records": len(tables.records),
         "associations": len(tables.associations),
     }
-    (out / "meta.json").write_text(json.dumps(info, indent=2, default=str) + "\n", "utf-8")
+    atomic_write_text(out / "meta.json", json.dumps(info, indent=2, default=str) + "\n")
     return out
 
 

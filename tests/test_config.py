@@ -201,6 +201,70 @@ BAD_VALUES = [
     ("mirror_deletions", "yes", "mirror_deletions: 'yes' must be true or false", None),
     ("mirror_deletions", 1, "mirror_deletions: 1 must be true or false", None),
     ("surprise", 1, "surprise: unknown key", "name, hubspot, app, objects, associations"),
+    # app object and table names are names, never paths (every app kind)
+    *(
+        (
+            path,
+            value if path.endswith("app_object") else {"persons": value},
+            f"{where}: {value!r} {why}",
+            "a plain file, table or object name without /, \\, NUL, a leading ~",
+        )
+        for path, where in (
+            ("objects.contacts.app_object", "objects.contacts.app_object"),
+            ("app.tables", "app.tables.persons"),
+        )
+        for value, why in (
+            ("../../x", "contains a path separator"),
+            ("sub\\x", "contains a path separator"),
+            ("/etc/passwd", "is an absolute path"),
+            ("~root", "starts with ~ (a home folder)"),
+            ("C:\\data\\x", "starts with a Windows drive"),
+            ("c:x", "starts with a Windows drive"),
+            ("\\\\server\\share", "is an absolute path"),
+            ("..", "is a folder reference"),
+            (".", "is a folder reference"),
+            ("a\x00b", "contains a NUL character"),
+        )
+    ),
+    ("app.tables", {"associations": "../links.csv"}, "app.tables.associations: '../links", None),
+    ("app.tables", {"persons": "people.v2.csv"}, None, None),  # dots inside a name are fine
+    ("objects.contacts.app_object", "..persons", None, None),
+    # base_url: https, or http to this machine only; no userinfo, query or fragment
+    (
+        "hubspot.base_url",
+        "http://api.example.com",
+        "hubspot.base_url: 'http://api.example.com' uses http:// for a host that is not",
+        "http://127.0.0.1:PORT",
+    ),
+    ("hubspot.base_url", "http://10.0.0.1:8765", "uses http:// for a host", None),
+    ("hubspot.base_url", "http://localhost.example.com", "uses http:// for a host", None),
+    (
+        "hubspot.base_url",
+        "https://pat-na1-aaaa:hunter2@api.example.com",
+        "hubspot.base_url: 'https://<redacted>@api.example.com' must not contain a user name",
+        None,
+    ),
+    ("hubspot.base_url", "https://someone@api.example.com", "'https://<redacted>@api", None),
+    (
+        "hubspot.base_url",
+        "https://api.example.com/?hapikey=abc123",
+        "hubspot.base_url: 'https://api.example.com/?<redacted>' must not have a query string",
+        None,
+    ),
+    (
+        "hubspot.base_url",
+        "https://api.example.com/x#top",
+        "hubspot.base_url: 'https://api.example.com/x#<redacted>' must not have a fragment",
+        None,
+    ),
+    ("hubspot.base_url", "https://api.example.com/base", None, None),
+    ("hubspot.base_url", "http://127.0.0.1:8765", None, None),
+    ("hubspot.base_url", "http://127.9.9.9:8765/x", None, None),
+    ("hubspot.base_url", "http://[::1]:8765", None, None),
+    ("hubspot.base_url", "http://LocalHost:8765", None, None),
+    # SQL secrets from the environment: keys of kind sql only
+    ("app.url_env", "APP_DB_URL", "app.url_env: not used when kind is files", None),
+    ("app.password_env", "APP_DB_PASSWORD", "app.password_env: not used when kind is files", None),
 ]
 
 
@@ -340,3 +404,176 @@ def test_digest_is_stable_and_sensitive(base_config):
     changed = copy.deepcopy(base_config)
     changed["conflict_winner"] = "app"
     assert parse_config(changed).digest() != a.digest()
+
+
+# ---------------------------------------------------------------------------
+# Duplicate keys: YAML keeps the last one silently; the config refuses them
+
+
+DUPLICATES = """\
+name: dup
+app: {kind: files, path: .}
+objects:
+  contacts:
+    sync: two_way
+    match: [{hubspot: email, app: email}]
+  companies: {sync: off}
+  contacts:
+    sync: off
+associations:
+  - {from: contacts, to: companies, label: A, label: B}
+  - from: contacts
+    to: companies
+    to: deals
+name: again
+"""
+
+
+def test_duplicate_keys_name_both_lines_and_the_yaml_path(write_config):
+    file = write_config(DUPLICATES)
+    with pytest.raises(ConfigError) as info:
+        load_config(file)
+    lines = info.value.lines()
+    assert lines[0] == f"{file}: 4 problems"
+    assert lines[1:] == [
+        "  name: duplicate key on lines 1 and 15 (YAML would keep only the last)",
+        "  objects.contacts: duplicate key on lines 4 and 8 (YAML would keep only the last)",
+        "  associations[0].label: duplicate key on lines 11 and 11 (YAML would keep only the last)",
+        "  associations[1].to: duplicate key on lines 13 and 14 (YAML would keep only the last)",
+    ]
+
+
+def test_duplicate_keys_come_with_the_other_problems(write_config):
+    text = "name: x\nname: y\napp: {kind: excel}\nassociations: []\nsurprise: 1\nsurprise: 2\n"
+    file = write_config(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(file)
+    body = "\n".join(info.value.lines())
+    assert "name: duplicate key on lines 1 and 2" in body
+    assert "surprise: duplicate key on lines 5 and 6" in body
+    assert "app.kind: 'excel' is not an allowed value" in body
+    assert "surprise: unknown key" in body
+
+
+def test_duplicate_key_three_times_and_aliases(write_config):
+    text = (
+        "name: a\nname: b\nname: c\n"
+        "app: &app {kind: files, path: .}\n"
+        "x-copy: *app\n"
+        "associations: [{from: contacts, to: companies}]\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config(text))
+    problems = [p.render() for p in info.value.problems]
+    assert problems[0] == "name: duplicate key on lines 1, 2 and 3 (YAML would keep only the last)"
+    assert not any("app." in p and "duplicate" in p for p in problems)
+
+
+# ---------------------------------------------------------------------------
+# Names that are paths, unsafe base URLs, SQL secrets: with every other problem
+
+
+def test_path_names_come_with_every_other_problem(base_config, write_config):
+    data = copy.deepcopy(base_config)
+    data["objects"]["contacts"]["app_object"] = "../../etc"
+    data["objects"]["companies"]["app_object"] = "/abs"
+    data["app"]["tables"] = {"deals": "..\\x", "associations": "~/links"}
+    data["hubspot"]["base_url"] = "http://api.example.com"
+    data["conflict_winner"] = "both"
+    file = write_config(data)
+    with pytest.raises(ConfigError) as info:
+        load_config(file)
+    lines = info.value.lines()
+    assert lines[0] == f"{file}: 6 problems"
+    body = "\n".join(lines)
+    for text in (
+        "objects.contacts.app_object: '../../etc' contains a path separator",
+        "objects.companies.app_object: '/abs' is an absolute path",
+        "app.tables.deals: '..\\\\x' contains a path separator",
+        "app.tables.associations: '~/links' starts with ~",
+        "hubspot.base_url: 'http://api.example.com' uses http://",
+        "conflict_winner: 'both' is not an allowed value",
+    ):
+        assert text in body, text
+
+
+def test_check_command_shows_path_problems(base_config, write_config, capsys):
+    from assoc_audit.cli import main
+
+    data = copy.deepcopy(base_config)
+    data["app"]["tables"] = {"associations": "../../outside.csv"}
+    file = write_config(data)
+    assert main(["check", "--config", str(file)]) == 2
+    err = capsys.readouterr().err
+    assert "app.tables.associations: '../../outside.csv' contains a path separator" in err
+
+
+@pytest.mark.parametrize("kind", ["sql", "hubspot"])
+def test_names_are_checked_for_every_app_kind(base_config, write_config, tmp_path, kind):
+    (tmp_path / "acme.db").write_bytes(b"")
+    data = copy.deepcopy(base_config)
+    data["app"] = (
+        {"kind": "sql", "url": "sqlite:///acme.db", "tables": {"persons": "../x"}}
+        if kind == "sql"
+        else {"kind": "hubspot", "token_env": "APP_TOKEN"}
+    )
+    data["objects"]["companies"]["app_object"] = "a/b"
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config(data))
+    body = "\n".join(info.value.lines())
+    assert "objects.companies.app_object: 'a/b' contains a path separator" in body
+    if kind == "sql":
+        assert "app.tables.persons: '../x' contains a path separator" in body
+    data["objects"]["companies"]["app_object"] = "crm.organizations"  # schema.table
+    data["app"].pop("tables", None)
+    load_config(write_config(data))
+
+
+def test_app_base_url_of_a_hubspot_app(base_config, write_config):
+    data = copy.deepcopy(base_config)
+    data["app"] = {"kind": "hubspot", "token_env": "APP_TOKEN", "base_url": "http://crm.example"}
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config(data))
+    (line,) = info.value.lines()
+    assert "app.base_url: 'http://crm.example' uses http:// for a host that is not" in line
+    data["app"]["base_url"] = "http://127.0.0.1:9"
+    assert load_config(write_config(data)).app.base_url == "http://127.0.0.1:9"
+
+
+SQL_CASES = [
+    ({"url_env": "APP_DB_URL"}, None),
+    ({"url": "postgresql://app@db/crm", "password_env": "APP_DB_PASSWORD"}, None),
+    ({}, "app.url: required when kind is sql (or app.url_env"),
+    (
+        {"url": "postgresql://app@db/crm", "url_env": "APP_DB_URL"},
+        "app.url_env: give either app.url or app.url_env, not both",
+    ),
+    (
+        {"url_env": "APP_DB_URL", "password_env": "APP_DB_PASSWORD"},
+        "app.password_env: not used with app.url_env",
+    ),
+    (
+        {"url": "postgresql://app:hunter2@db/crm", "password_env": "APP_DB_PASSWORD"},
+        "app.password_env: app.url 'postgresql://app:<redacted>@db/crm' has a password already",
+    ),
+    ({"url_env": "1BAD"}, "app.url_env: '1BAD' is not valid"),
+    ({"url_env": "APP_DB_URL", "path": "x"}, "app.path: not used when kind is sql"),
+]
+
+
+@pytest.mark.parametrize(("app", "expected"), SQL_CASES)
+def test_sql_url_from_the_environment(base_config, write_config, app, expected):
+    data = copy.deepcopy(base_config)
+    data["app"] = {"name": "Acme CRM", "kind": "sql", **app}
+    file = write_config(data)
+    if expected is None:
+        config = load_config(file)
+        assert (config.app.url_env, config.app.password_env) == (
+            app.get("url_env"),
+            app.get("password_env"),
+        )
+        return
+    with pytest.raises(ConfigError) as info:
+        load_config(file)
+    (line,) = info.value.lines()
+    assert expected in line and "hunter2" not in line

@@ -13,8 +13,11 @@ Layout (DESIGN §5), in the folder ``app.path``:
 (``people`` → ``people.csv|.parquet``) or a file name with its suffix.
 Records of objects whose sync is ``off`` are read only when their file exists.
 
-Writes rewrite the whole file atomically (see :mod:`.tablefile`); they are not
-meant for several writers at once.
+Writes rewrite the whole file atomically (see :mod:`.tablefile`), each under
+an exclusive lock held from the read to the replace (:func:`.tablefile.locked`),
+so concurrent writers (two applies, a scenario run) wait for each other
+instead of losing each other's changes. Table files are always inside the
+folder: a name or symlink that resolves outside it is refused.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from .app import (
 )
 from .base import ApiUsage, WriteResult, assemble_records, outcome_frame
 from .columns import arrow_to_frame, isin_text
-from .tablefile import TableFile, locate
+from .tablefile import TableFile, locate, locked
 from .writeplan import EdgeRequest, new_record_ids, record_rows, stored_edge_keys
 
 if TYPE_CHECKING:
@@ -188,26 +191,27 @@ class FilesConnector:
     def _write_edges(self, edges: pd.DataFrame, *, create: bool) -> WriteResult:
         request = EdgeRequest.build(edges, self._layout)
         tf = self._associations_file()
-        content = tf.read_all()
-        stored = self._stored(content)
-        missing = [c for c in ASSOCIATION_COLUMNS if c not in stored.columns]
-        if missing:
-            raise DataError(
-                f"{tf.source}: missing column {missing[0]!r}", file=tf.source, field=missing[0]
-            )
-        keys = stored_edge_keys(stored, self._layout)
-        write, status = request.decide(keys, create=create)
-        message = request.error.to_numpy(dtype=object).copy()
-        if write.any():
-            try:
-                if create:
-                    tf.rewrite(tf.appended(content, request.app_rows(write)))
-                else:
-                    drop = isin_text(keys, request.keys[write])
-                    tf.rewrite(_without(content, drop))
-            except (DataError, OSError) as exc:
-                status[write] = "failed"
-                message[write] = str(exc)
+        with locked(tf):  # from the read to the replace: another writer waits
+            content = tf.read_all()
+            stored = self._stored(content)
+            missing = [c for c in ASSOCIATION_COLUMNS if c not in stored.columns]
+            if missing:
+                raise DataError(
+                    f"{tf.source}: missing column {missing[0]!r}", file=tf.source, field=missing[0]
+                )
+            keys = stored_edge_keys(stored, self._layout)
+            write, status = request.decide(keys, create=create)
+            message = request.error.to_numpy(dtype=object).copy()
+            if write.any():
+                try:
+                    if create:
+                        tf.rewrite(tf.appended(content, request.app_rows(write)))
+                    else:
+                        drop = isin_text(keys, request.keys[write])
+                        tf.rewrite(_without(content, drop))
+                except (DataError, OSError) as exc:
+                    status[write] = "failed"
+                    message[write] = str(exc)
         op = "create_edges" if create else "remove_edges"
         return WriteResult(op, outcome_frame(request.edges, status, message))
 
@@ -224,21 +228,22 @@ class FilesConnector:
     def create_records(self, obj: str, records: pd.DataFrame) -> pd.DataFrame:
         tf = self._object_file(obj)
         assert tf is not None
-        content = tf.read_all()
-        current = tf.read(["id"]) if "id" in tf.columns() else None
-        if current is None:
-            raise DataError(f"{tf.source}: missing column 'id'", file=tf.source, field="id")
-        existing = to_text(current["id"], source=tf.source, column="id", whole_numbers=False)
-        ids = new_record_ids(records, existing, source="records")
-        clash = ids[isin_text(ids, existing)]
-        if len(clash):
-            raise DataError(
-                f"{tf.source}: record id {clash.iloc[0]!r} already exists",
-                file=tf.source,
-                field="id",
-            )
-        rows = record_rows(records, ids)
-        tf.rewrite(tf.appended(content, rows))
+        with locked(tf):
+            content = tf.read_all()
+            current = tf.read(["id"]) if "id" in tf.columns() else None
+            if current is None:
+                raise DataError(f"{tf.source}: missing column 'id'", file=tf.source, field="id")
+            existing = to_text(current["id"], source=tf.source, column="id", whole_numbers=False)
+            ids = new_record_ids(records, existing, source="records")
+            clash = ids[isin_text(ids, existing)]
+            if len(clash):
+                raise DataError(
+                    f"{tf.source}: record id {clash.iloc[0]!r} already exists",
+                    file=tf.source,
+                    field="id",
+                )
+            rows = record_rows(records, ids)
+            tf.rewrite(tf.appended(content, rows))
         out = records.copy()
         out["record_id"] = pd.Series(ids.to_numpy(), index=records.index, dtype=TEXT)
         return out
@@ -248,26 +253,31 @@ class FilesConnector:
         wanted = pd.Series([str(i) for i in ids], dtype=TEXT)
         tf = self._object_file(obj)
         assert tf is not None
-        content = tf.read_all()
-        stored_ids = to_text(
-            self._column(content, "id"), source=tf.source, column="id", whole_numbers=False
-        )
-        present = isin_text(wanted, stored_ids)
-        first = ~wanted.duplicated().to_numpy()
-        status = np.where(present & first, "ok", "already").astype(object)
-        if present.any():
-            links_file = self._associations_file()
-            links = links_file.read_all()
-            stored = self._stored(links)
-            gone = wanted[present]
-            touch = np.zeros(len(stored), dtype=bool)
-            for end in ("from", "to"):
-                names = to_text(stored[f"{end}_object"], source="", column="", whole_numbers=False)
-                end_ids = to_text(stored[f"{end}_id"], source="", column="", whole_numbers=False)
-                touch |= names.eq(app_obj).fillna(False).to_numpy() & isin_text(end_ids, gone)
-            if touch.any():
-                links_file.rewrite(_without(links, touch))
-            tf.rewrite(_without(content, isin_text(stored_ids, gone)))
+        links_file = self._associations_file()
+        with locked(tf, links_file):
+            content = tf.read_all()
+            stored_ids = to_text(
+                self._column(content, "id"), source=tf.source, column="id", whole_numbers=False
+            )
+            present = isin_text(wanted, stored_ids)
+            first = ~wanted.duplicated().to_numpy()
+            status = np.where(present & first, "ok", "already").astype(object)
+            if present.any():
+                links = links_file.read_all()
+                stored = self._stored(links)
+                gone = wanted[present]
+                touch = np.zeros(len(stored), dtype=bool)
+                for end in ("from", "to"):
+                    names = to_text(
+                        stored[f"{end}_object"], source="", column="", whole_numbers=False
+                    )
+                    end_ids = to_text(
+                        stored[f"{end}_id"], source="", column="", whole_numbers=False
+                    )
+                    touch |= names.eq(app_obj).fillna(False).to_numpy() & isin_text(end_ids, gone)
+                if touch.any():
+                    links_file.rewrite(_without(links, touch))
+                tf.rewrite(_without(content, isin_text(stored_ids, gone)))
         keys = pd.DataFrame({"object": [obj] * len(wanted), "record_id": wanted.to_numpy()})
         return WriteResult("delete_records", outcome_frame(keys, status, [None] * len(wanted)))
 

@@ -10,9 +10,10 @@ differ when quoted cells hold line breaks).
 **Parquet**: read with its types (integers become whole-number text exactly;
 see :mod:`.columns`); rows are numbered from 1 in file order.
 
-Rewrites (for fixes, undo and scenarios) go to a temporary file in the same
-folder, are flushed to disk, and replace the original with ``os.replace``, so
-a reader sees either the old file or the new one, never a mix. CSV rewrites
+Rewrites (for fixes, undo and scenarios) go through
+:func:`assoc_audit.atomicfile.atomic_write` (a temporary file in the same
+folder, fsynced, swapped in with ``os.replace``, the folder fsynced), so a
+reader sees either the old file or the new one, never a mix. CSV rewrites
 keep every column and cell as text (quoting only where RFC 4180 needs it, the
 file's line ending and BOM); Parquet rewrites keep the file's schema.
 """
@@ -22,10 +23,10 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import fcntl
 import os
 import re
-import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Literal
 
@@ -34,11 +35,12 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from ..atomicfile import atomic_write
 from ..errors import DataError
 from ..tables import TEXT
 from .columns import arrow_to_frame
 
-__all__ = ["TableFile", "atomic_replace", "locate"]
+__all__ = ["TableFile", "locate", "locked"]
 
 Format = Literal["csv", "parquet"]
 _SUFFIXES: dict[str, Format] = {".csv": "csv", ".parquet": "parquet"}
@@ -50,13 +52,16 @@ def locate(folder: Path, stem: str, *, what: str, required: bool = True) -> Tabl
 
     A ``stem`` ending in ``.csv`` or ``.parquet`` names the file exactly. Both
     files present is an error (which one is meant?); none is an error when
-    ``required``, otherwise None.
+    ``required``, otherwise None. A file that resolves outside ``folder`` is an
+    error before anything is read.
     """
     suffix = Path(stem).suffix.lower()
     if suffix in _SUFFIXES:
         candidates = [folder / stem]
     else:
         candidates = [folder / f"{stem}.csv", folder / f"{stem}.parquet"]
+    for candidate in candidates:
+        _check_inside(folder, candidate, what)
     found = [p for p in candidates if p.is_file()]
     if len(found) > 1:
         raise DataError(
@@ -72,24 +77,42 @@ def locate(folder: Path, stem: str, *, what: str, required: bool = True) -> Tabl
     return TableFile(path, _SUFFIXES[path.suffix.lower()])
 
 
-def atomic_replace(path: Path, write: Callable[[Path], None]) -> None:
-    """Write a new version of ``path`` through ``write(tmp)`` and swap it in atomically."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+@contextlib.contextmanager
+def locked(*files: TableFile) -> Iterator[None]:
+    """Hold an exclusive lock on each table file for a read-modify-write.
+
+    The lock is an ``fcntl.flock`` on a sidecar file in the same folder
+    (``.<file name>.lock``, left in place): the data file itself is replaced on
+    every rewrite, so its inode cannot carry the lock. Another writer (thread or
+    process) waits until the lock is released; readers never wait (they see the
+    old file or the new one). Several files are locked in one order (by path),
+    so two writers cannot deadlock.
+    """
+    with contextlib.ExitStack() as stack:
+        for path in sorted({f.lock_path for f in files}):
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+            stack.callback(os.close, fd)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            stack.callback(fcntl.flock, fd, fcntl.LOCK_UN)
+        yield
+
+
+def _check_inside(folder: Path, path: Path, what: str) -> None:
+    """Refuse a table file that is not inside ``folder`` once resolved (``..``, an absolute
+    name, a symlink leading out): nothing outside the app folder is read or rewritten.
+
+    The config already refuses such names; this holds for configs built past it too.
+    """
     try:
-        write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        shutil.copymode(path, tmp)
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    with contextlib.suppress(OSError):  # make the rename durable where the OS allows it
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        inside = path.resolve().is_relative_to(folder.resolve())
+    except (OSError, ValueError):  # e.g. a NUL in the name, a symlink loop
+        inside = False
+    if not inside:
+        raise DataError(
+            f"{path}: the file for {what} is outside the app folder {folder}; refused "
+            "(app.tables and objects.*.app_object name files inside it)",
+            file=str(path),
+        )
 
 
 class TableFile:
@@ -102,6 +125,11 @@ class TableFile:
     @property
     def source(self) -> str:
         return str(self.path)
+
+    @property
+    def lock_path(self) -> Path:
+        """The sidecar file :func:`locked` locks for this table."""
+        return self.path.with_name(f".{self.path.name}.lock")
 
     def _fail(
         self, problem: str, *, line: int | None = None, column: str | None = None
@@ -142,7 +170,7 @@ class TableFile:
         except UnicodeDecodeError:
             raise self._utf8_problem() from None
         except csv.Error as exc:
-            raise self._fail(str(exc), line=1) from None
+            raise (self._unterminated_quote() or self._fail(str(exc), line=1)) from None
         except OSError as exc:
             raise self._fail(exc.strerror or str(exc)) from None
         if not header:
@@ -170,8 +198,22 @@ class TableFile:
             raise self._csv_problem(str(exc)) from None
         except OSError as exc:
             raise self._fail(exc.strerror or str(exc)) from None
+        if self._odd_quotes():  # Arrow accepts a last field left open to the end of the file
+            unterminated = self._unterminated_quote()
+            if unterminated is not None:
+                raise unterminated
         frame: pd.DataFrame = table.to_pandas(types_mapper=lambda t: TEXT, split_blocks=True)
         return frame
+
+    def _odd_quotes(self) -> bool:
+        """Whether the file holds an odd number of ``"`` (a cheap hint of an open quote:
+        well-formed quoting always pairs them; a literal ``"`` inside an unquoted cell
+        is a false alarm that :meth:`_unterminated_quote` clears)."""
+        count = 0
+        with open(self.path, "rb") as fh:
+            while chunk := fh.read(1 << 23):
+                count += chunk.count(b'"')
+        return count % 2 == 1
 
     def read_arrow(self, columns: Sequence[str] | None = None) -> pa.Table:
         """A Parquet file as an Arrow table (its own types)."""
@@ -186,6 +228,9 @@ class TableFile:
             return self._utf8_problem()
         if "Empty CSV" in text:
             return self._fail("empty file (no header line)")
+        unterminated = self._unterminated_quote()
+        if unterminated is not None:
+            return unterminated
         match = re.search(r"Expected (\d+) columns, got (\d+)", text)
         if match:
             ragged = self._first_ragged_line(int(match[1]))
@@ -202,6 +247,34 @@ class TableFile:
             line = data[: start + exc.start].count(b"\n") + 1
             return self._fail("not UTF-8 text", line=line)
         return self._fail("not UTF-8 text")
+
+    def _unterminated_quote(self) -> DataError | None:
+        """The error for a quoted field never closed (it runs to the end of the file), if any.
+
+        Error path only: finds the record it is in with Python's csv module, then
+        the field's opening quote in that record.
+        """
+        start = 1
+        with open(self.path, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh, strict=True)
+            try:
+                for _ in reader:
+                    start = reader.line_num + 1
+            except csv.Error as exc:
+                if "unexpected end of data" not in str(exc):
+                    return None
+            else:
+                return None
+        with open(self.path, encoding="utf-8-sig", newline="") as fh:
+            for _ in range(start - 1):
+                fh.readline()
+            rest = fh.read()
+        opening = _unclosed_quote(rest)
+        if opening is None:  # pragma: no cover - the csv module found one
+            return None
+        head = rest[:opening]
+        line = start + head.count("\n") + head.count("\r") - head.count("\r\n")
+        return self._fail(f"unterminated quoted field starting on line {line}")
 
     def _first_ragged_line(self, width: int) -> int | None:
         with open(self.path, encoding="utf-8-sig", newline="") as fh:
@@ -242,7 +315,7 @@ class TableFile:
         """Replace the file's rows with ``content`` (from :meth:`read_all`, changed)."""
         if isinstance(content, pa.Table):
             table = content
-            atomic_replace(self.path, lambda tmp: pq.write_table(table, tmp))
+            atomic_write(self.path, lambda tmp: pq.write_table(table, tmp))
             return
         frame = content
         head = self._head()
@@ -253,7 +326,7 @@ class TableFile:
             with open(tmp, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
                 _write_csv(frame, fh, newline)
 
-        atomic_replace(self.path, write)
+        atomic_write(self.path, write)
 
     def _head(self) -> bytes:
         with open(self.path, "rb") as fh:
@@ -295,6 +368,34 @@ class TableFile:
                 ) from None
         extra_table = pa.Table.from_arrays(arrays, schema=content.schema)
         return pa.concat_tables([content, extra_table])
+
+
+_FIELD_END = re.compile(r"[,\r\n]")
+
+
+def _unclosed_quote(record: str) -> int | None:
+    """The offset of the opening quote of a field never closed in ``record`` (the text
+    from the start of one CSV record to the end of the file), or None."""
+    pos = 0
+    while True:
+        if record.startswith('"', pos):
+            i = pos + 1
+            while True:
+                j = record.find('"', i)
+                if j < 0:
+                    return pos
+                if not record.startswith('"', j + 1):
+                    break
+                i = j + 2  # a doubled quote inside the field
+            pos = j + 1
+            if not record.startswith(",", pos):
+                return None  # the record ends here (or is malformed otherwise)
+            pos += 1
+            continue
+        end = _FIELD_END.search(record, pos)
+        if end is None or end.group() != ",":
+            return None
+        pos = end.end()
 
 
 def _names(content: pd.DataFrame | pa.Table) -> list[str]:

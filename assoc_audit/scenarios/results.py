@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from ..atomicfile import atomic_write_text
+from ..outputs import write_csv
 from .model import Scenario
 
 __all__ = ["TABLE_COLUMNS", "CleanupResult", "ScenarioReport", "ScenarioResult", "Verdict"]
@@ -184,10 +186,14 @@ class ScenarioReport:
         }
 
     def write(self, folder: Path | str) -> Path:
-        """Write ``scenarios.json`` and ``scenarios.csv`` (the table) to ``folder``."""
+        """Write ``scenarios.json`` and ``scenarios.csv`` (the table) to ``folder``.
+
+        Both atomically and fsynced; the CSV like the audit's (``outputs.write_csv``:
+        RFC 4180, spreadsheet formulas neutralised).
+        """
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
         text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str)
-        (out / "scenarios.json").write_text(text + "\n", encoding="utf-8")
-        self.to_frame().to_csv(out / "scenarios.csv", index=False, lineterminator="\n")
+        atomic_write_text(out / "scenarios.json", text + "\n")
+        write_csv(self.to_frame().astype("string"), out / "scenarios.csv")
         return out

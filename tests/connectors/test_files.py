@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -17,7 +22,7 @@ from appdata import (
     write_parquet,
 )
 
-from assoc_audit.connectors import Connector, connector_for, load_side
+from assoc_audit.connectors import Connector, Edge, connector_for, edge_table, load_side
 from assoc_audit.connectors.files import FilesConnector
 from assoc_audit.errors import ConnectorError, DataError
 from assoc_audit.tables import TEXT
@@ -107,6 +112,13 @@ def test_csv_keeps_text_verbatim_and_tolerates_bom(files_config, tmp_path):
     assert people["email"].tolist() == ["NA", " null "]
     assert people["display_name"].iloc[0] == 'a,"b"'
     assert pd.isna(people["display_name"].iloc[1])
+
+
+def test_literal_quote_in_an_unquoted_cell_is_text(files_config, tmp_path):
+    config = files_config()
+    (tmp_path / "app" / "persons.csv").write_bytes(b"id,email,full_name\n1,a,5'11\"\n2,b,y\n")
+    people = connector_for(config, "app").read_records("contacts")
+    assert people["display_name"].tolist() == ["5'11\"", "y"]
 
 
 def test_parquet_numeric_ids_become_whole_text(files_config, tmp_path):
@@ -269,6 +281,22 @@ def test_unaudited_objects_skipped_and_counted(files_config):
             b'id,email,full_name\n1,"a\nb",x\n2,b,c,d\n',
             r"persons\.csv: line 4, unreadable CSV file: expected 3 fields, got 4",
         ),
+        (
+            b'id,email,full_name\n1,a,x\n2,"b,y\n3,c,z\n',
+            r"persons\.csv: unreadable CSV file: unterminated quoted field starting on line 3$",
+        ),
+        (
+            b'id,email,full_name\r\n1,a,x\r\n2,b,"y\r\n3,c,z\r\n',
+            r"persons\.csv: unreadable CSV file: unterminated quoted field starting on line 3$",
+        ),
+        (
+            b'id,email,full_name\n1,"a\nb","x\n2,b,z\n',
+            r"persons\.csv: unreadable CSV file: unterminated quoted field starting on line 3$",
+        ),
+        (
+            b'id,"email,full_name\n1,a,x\n',
+            r"persons\.csv: unreadable CSV file: unterminated quoted field starting on line 1$",
+        ),
         (b"", r"persons\.csv: unreadable CSV file: empty file"),
         (b"\xff\xfeid\n", r"persons\.csv: line 1, unreadable CSV file: not UTF-8 text"),
         (b"id,id\n1,2\n", r"persons\.csv: duplicate column 'id'"),
@@ -327,3 +355,127 @@ def test_missing_folder(tmp_path, files_config):
     (tmp_path / "app").rmdir()
     with pytest.raises(ConnectorError, match="folder not found"):
         connector_for(config, "app")
+
+
+# ---------------------------------------------------------------------------
+# The connector never leaves the app folder, even for a config built past validation
+
+
+def _outside(tmp_path, name, columns, data):
+    path = tmp_path / name
+    write_csv(path, columns, data)
+    return path, path.read_bytes(), path.stat().st_mtime_ns
+
+
+def _unchanged(path, content, mtime):
+    return path.read_bytes() == content and path.stat().st_mtime_ns == mtime
+
+
+def _with_tables(config, tables_):
+    return config.model_copy(update={"app": config.app.model_copy(update={"tables": tables_})})
+
+
+def test_tables_pointing_outside_are_refused(files_config, tmp_path):
+    config = files_config()
+    links, content, mtime = _outside(tmp_path, "outside.csv", *TABLES["associations"])
+    for name in ("../outside", "../outside.csv", str(tmp_path / "outside.csv")):
+        bad_config = _with_tables(config, {"associations": name})
+        with pytest.raises(DataError, match="is outside the app folder") as info:
+            load_side(bad_config, "app")
+        assert info.value.file.endswith("outside.csv")
+        connector = connector_for(bad_config, "app")
+        edges = edge_table([Edge("contacts", "9", "companies", "o2")])
+        with pytest.raises(DataError, match="outside the app folder"):
+            connector.create_edges(edges)
+        with pytest.raises(DataError, match="outside the app folder"):
+            connector.remove_edges(edge_table([Edge("contacts", "007", "companies", "o1")]))
+        assert _unchanged(links, content, mtime)
+
+
+def test_app_object_pointing_outside_is_refused(files_config, tmp_path):
+    config = files_config()
+    people, content, mtime = _outside(tmp_path, "people.csv", *TABLES["persons"])
+    contacts = config.objects["contacts"].model_copy(update={"app_object": "../people"})
+    bad_config = config.model_copy(update={"objects": {**config.objects, "contacts": contacts}})
+    with pytest.raises(DataError, match=r"people\.csv: the file for app object '\.\./people'"):
+        load_side(bad_config, "app")
+    connector = connector_for(bad_config, "app")
+    with pytest.raises(DataError, match="outside the app folder"):
+        connector.read_records("contacts")
+    with pytest.raises(DataError, match="outside the app folder"):
+        connector.create_records("contacts", pd.DataFrame({"email": ["new@x.io"]}))
+    with pytest.raises(DataError, match="outside the app folder"):
+        connector.delete_records("contacts", ["007"])
+    assert _unchanged(people, content, mtime)
+
+
+def test_a_symlink_leading_out_is_refused(files_config, tmp_path):
+    config = files_config()
+    links, content, mtime = _outside(tmp_path, "outside.csv", *TABLES["associations"])
+    inside = tmp_path / "app" / "associations.csv"
+    inside.unlink()
+    inside.symlink_to(links)
+    with pytest.raises(DataError, match="outside the app folder"):
+        load_side(config, "app")
+    with pytest.raises(DataError, match="outside the app folder"):
+        connector_for(config, "app").create_edges(
+            edge_table([Edge("contacts", "9", "companies", "o2")])
+        )
+    assert _unchanged(links, content, mtime) and inside.is_symlink()
+
+
+def test_a_symlink_within_the_folder_is_fine(files_config, tmp_path):
+    config = files_config()
+    real = tmp_path / "app" / "data" / "links.csv"
+    real.parent.mkdir()
+    (tmp_path / "app" / "associations.csv").rename(real)
+    (tmp_path / "app" / "associations.csv").symlink_to(real)
+    assert rows(load_side(config, "app").associations) == expected_links()
+
+
+# ---------------------------------------------------------------------------
+# Two writers at once: each read-modify-write holds the table's lock
+
+
+def test_two_processes_writing_at_once_lose_nothing(files_config, tmp_path):
+    config = files_config()
+    links = tmp_path / "app" / "associations.csv"
+    filler = [("persons", f"f{i}", "organizations", "o2", "") for i in range(20000)]
+    write_csv(links, TABLES["associations"][0], TABLES["associations"][1] + filler)
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    script = Path(__file__).parent / "concurrent_writer.py"
+    count = 15
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(script),
+                str(tmp_path / "config.yaml"),
+                str(barrier),
+                name,
+                str(count),
+            ],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("a", "b")
+    ]
+    try:
+        deadline = time.monotonic() + 120
+        while not all((barrier / f"{n}.ready").exists() for n in ("a", "b")):
+            assert time.monotonic() < deadline and all(p.poll() is None for p in procs)
+            time.sleep(0.01)
+        (barrier / "go").touch()
+        errors = [p.communicate(timeout=300)[1] for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+            p.communicate()
+    assert [p.returncode for p in procs] == [0, 0], errors
+    stored = connector_for(config, "app").read_associations(("contacts", "companies"))
+    ids = set(stored["from_id"])
+    lost = [f"{n}-{i}" for n in ("a", "b") for i in range(1, count + 1) if f"{n}-{i}" not in ids]
+    assert not lost
+    assert (tmp_path / "app" / ".associations.csv.lock").exists()

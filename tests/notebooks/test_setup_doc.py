@@ -127,3 +127,44 @@ def test_read_portal_live_and_the_doc_command(demo_audit, config, tmp_path, caps
     )
     assert "Decision maker" in (tmp_path / "b" / "integration-setup.md").read_text("utf-8")
     assert main(["doc", "-c", str(demo_audit[0].config), "--from-run", str(tmp_path / "none")]) == 2
+
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def test_markdown_escapes_html_in_every_value(tmp_path):
+    from assoc_audit.config import parse_config
+
+    config = parse_config(
+        {
+            "name": "xss",
+            "app": {"name": "<b>Acme</b> & co", "kind": "files", "path": "."},
+            "objects": {
+                "contacts": {
+                    "sync": "two_way",
+                    "app_object": XSS,
+                    "match": [{"hubspot": "email", "app": "<i>mail</i>"}],
+                },
+                "companies": {"sync": "two_way", "match": [{"hubspot": "domain", "app": "d"}]},
+            },
+            "associations": [
+                {"from": "contacts", "to": "companies", "label": XSS, "app_label": "[x](javascript:y)"},
+                {"from": "contacts", "to": "companies", "label": "Other", "app_supported": False},
+            ],
+        },
+        base_dir=tmp_path,
+    )
+    portal = PortalReport(
+        source="HubSpot <script>alert(2)</script>",
+        labels={"contacts→companies": (XSS, "<svg onload=alert(3)>")},
+    )
+    md_path, html_path = build_setup_doc(config, portal, now=NOW).write(tmp_path / "doc")
+    md = md_path.read_text("utf-8")
+    for raw in ("<img", "<b>", "<i>", "<script", "<svg", " [x](javascript:"):
+        assert raw not in md, raw
+    assert "&lt;img src=x onerror=alert(1)&gt;" in md
+    assert "&lt;b&gt;Acme&lt;/b&gt; &amp; co" in md
+    assert "\\[x\\](javascript:y)" in md
+    page = html_path.read_text("utf-8")
+    for raw in ("<img", "<b>Acme", "<i>", "<script>alert", "<svg"):
+        assert raw not in page, raw
