@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .atomicfile import atomic_write_text
 from .errors import AssocAuditError, NotebookError
 from .history import append_history, history_row
 from .reasons import DEFAULT_FAIL_ON, Reason, count_failing
@@ -212,10 +213,15 @@ def _register_secrets(config_path: Path | None) -> None:
 
         config = load_config(config_path)
         names.add(config.hubspot.token_env)
-        for key in ("token_env", "url_env", "password_env"):
-            name = getattr(config.app, key, None)
+        for name in (config.app.token_env, config.app.url_env, config.app.password_env):
             if name:
-                names.add(str(name))
+                names.add(name)
+        if config.app.kind == "sql":
+            from .connectors.sql import database_url
+            from .errors import ConnectorError
+
+            with contextlib.suppress(ConnectorError):  # registers the URL's password
+                database_url(config)
     for name in names:
         read_token(name)
 
@@ -465,7 +471,7 @@ def _scrub_folder(folder: Path) -> None:
         clean = redact_text(text)
         if clean != text:
             log.warning("redacted secret-looking text from %s", path.name)
-            path.write_text(clean, "utf-8")
+            atomic_write_text(path, clean)
 
 
 def _write_html(executed: Path, html: Path) -> None:
@@ -481,9 +487,7 @@ def _write_html(executed: Path, html: Path) -> None:
     )
     exporter.template_name = "lab"
     body, _ = exporter.from_notebook_node(nb)
-    tmp = html.with_name(html.name + ".tmp")
-    tmp.write_text(redact_text(body), "utf-8")
-    tmp.replace(html)
+    atomic_write_text(html, redact_text(body))
 
 
 def _read_summary(folder: Path) -> dict[str, Any]:

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..errors import AuthError, DataError, HubSpotAPIError
+from ..errors import AuthError, ConnectorError, DataError, HubSpotAPIError
 from ..secrets import read_token
 from ..tables import TEXT, TableStats, empty_associations, validate_associations, validate_records
 from .app import RESERVED_COLUMNS, combine_stats
@@ -89,6 +89,23 @@ class _Plan:
     display: str | None
 
 
+def _check_target(config: IntegrationConfig, side: Side, key: str, base_url: str | None) -> None:
+    """Config validation's rules again, for a config built past it (``model_copy``): the
+    token only travels over https (http to loopback), and object names go into API paths."""
+    from ..config import base_url_problem, name_problem
+
+    problem = base_url_problem(base_url) if base_url else None
+    if problem:
+        raise ConnectorError(f"{key}.base_url: {problem}; no request was sent", field=key)
+    if side == "app":
+        for obj in config.audited_objects:
+            problem = name_problem(config.app_object_of(obj))
+            if problem:
+                raise ConnectorError(
+                    f"objects.{obj}.app_object: {problem}", field=f"objects.{obj}.app_object"
+                )
+
+
 class HubSpotConnector:
     """One portal as canonical tables (see the module docstring).
 
@@ -120,6 +137,7 @@ class HubSpotConnector:
         where = config.hubspot if side == "hubspot" else config.app
         self.token_env = where.token_env or "HUBSPOT_ACCESS_TOKEN"
         key = "hubspot" if side == "hubspot" else "app"
+        _check_target(config, side, key, where.base_url)
         token = read_token(self.token_env)
         if token is None:
             raise AuthError(

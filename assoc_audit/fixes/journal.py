@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from ..atomicfile import fsync_dir
 from ..errors import PlanError
 from .model import Operation
 
@@ -257,7 +258,7 @@ class Journal:
         for record in batch:
             self.state.add(record, "appended")
         if self._created:
-            _fsync_dir(self.path.parent)
+            fsync_dir(self.path.parent)
             self._created = False
 
     def start_session(self) -> int:
@@ -280,12 +281,3 @@ class Journal:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..atomicfile import atomic_write_text
 from .apply import apply_plan, default_journal
 from .journal import read_journal
 from .plan import FixPlan
@@ -197,7 +198,7 @@ def show_dry_run(session: FixSession) -> ApplyResult:
 def _save(session: FixSession, result: ApplyResult, name: str) -> None:
     session.results.append(result)
     path = session.output_dir / name
-    path.write_text(json.dumps(result.to_dict(), indent=2, default=str) + "\n", "utf-8")
+    atomic_write_text(path, json.dumps(result.to_dict(), indent=2, default=str) + "\n")
 
 
 def apply_or_offer(

@@ -16,7 +16,6 @@ Reading a plan recomputes its digest: a file edited after planning is refused.
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from ..atomicfile import atomic_write_text
 from ..errors import PlanError
 from ..outputs import write_csv
 from .digest import plan_digest
@@ -162,13 +162,7 @@ class FixPlan:
         """Write the plan JSON to ``path`` and its CSV beside it (``.csv``); atomically."""
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + ".tmp")
-        text = json.dumps(self.to_dict(), indent=1, ensure_ascii=False)
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, out)
+        atomic_write_text(out, json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n")
         write_csv(self.frame(), csv_path(out))
         return out
 

@@ -91,9 +91,32 @@ def read_findings(folder: Path | str) -> pd.DataFrame:
         )
     text = [c for c in FINDING_COLUMNS if c != "step"]
     out = frame[text].astype(TEXT)
+    if source == csv:
+        _refuse_neutralised(out, csv)
     out = out.mask(out == "")
     out.attrs["source"] = str(source)
     return out
+
+
+def _refuse_neutralised(frame: pd.DataFrame, source: Path) -> None:
+    """A findings.csv cell the writer neutralised (a ``'`` before ``=``, ``+``, …) no longer
+    holds the raw id or label: planning from it could write the wrong link."""
+    from ..outputs import FORMULA_PREFIXES
+
+    marks = tuple("'" + c for c in FORMULA_PREFIXES)
+    for column in ("hubspot_from_id", "hubspot_to_id", "app_from_id", "app_to_id", "label"):
+        values = frame[column].fillna("")
+        hit = values.str.startswith(marks).to_numpy(dtype=bool)
+        if hit.any():
+            row = int(hit.argmax()) + 1
+            raise DataError(
+                f"{source}: row {row}, column {column}: the CSV holds a spreadsheet-neutralised "
+                f"value ({values.iloc[row - 1][:20]!r}…); plan from findings.parquet, which keeps "
+                "raw values",
+                file=str(source),
+                row=row,
+                field=column,
+            )
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -68,3 +68,20 @@ def test_portal_id_goes_through_the_limiter_and_retries(sb, tmp_path, monkeypatc
     served = sb.stats(TOKEN)
     assert served["faults_injected"] > 0
     assert c.usage().retries == served["faults_injected"]
+
+
+@pytest.mark.parametrize(
+    "url", ["http://crm.example.com", "https://user:pw@api.hubapi.com", "https://x.test/?k=v"]
+)
+def test_a_config_built_past_validation_cannot_send_the_token_unsafely(
+    sb, tmp_path, monkeypatch, url
+):
+    from assoc_audit.errors import ConnectorError
+
+    config = connector(sb, tmp_path, TOKEN_ENV, TOKEN, monkeypatch)._config
+    moved = config.model_copy(
+        update={"hubspot": config.hubspot.model_copy(update={"base_url": url})}
+    )
+    with pytest.raises(ConnectorError, match=r"hubspot\.base_url: .*no request was sent") as caught:
+        HubSpotConnector(moved, progress=False)
+    assert "pw" not in str(caught.value) and "k=v" not in str(caught.value)

@@ -171,3 +171,26 @@ def test_two_applies_started_together_with_different_journals(tmp_path, monkeypa
         assert actual(sb, db) == expected
     state = read_journal(journals[winner])
     assert state.ended and len(state.settled) == len(b.plan)
+
+
+def test_two_portals_behind_one_base_url_never_share_a_digest(tmp_path, monkeypatch):
+    from scenarios import PORTAL_TOKEN_ENV, hub_side_world
+
+    with Sandbox(tokens=("fix-portal-a", "fix-portal-b"), rate_limit="off") as sb:
+        monkeypatch.setenv(PORTAL_TOKEN_ENV, "fix-portal-a")
+        world, folder = hub_side_world(tmp_path, "files", sb.url)
+        plan = make_plan(world.config, folder)
+        ids = {t: sb.backend.portal(t).hub_id for t in ("fix-portal-a", "fix-portal-b")}
+        assert plan.targets["hubspot"]["portal_id"] == ids["fix-portal-a"]
+        path = plan.write(folder / "plan.json")
+        # the same config and base URL, the token now of another portal
+        monkeypatch.setenv(PORTAL_TOKEN_ENV, "fix-portal-b")
+        other = make_plan(world.config, folder)
+        assert other.targets["hubspot"]["portal_id"] == ids["fix-portal-b"]
+        assert other.digest != plan.digest
+        sb.reset_stats("fix-portal-b")
+        with pytest.raises(DigestMismatch, match=r"hubspot\.portal_id is \d+ in the plan but"):
+            apply_plan(plan, world.config, plan_file=path, confirm=plan.digest)
+        writes = {k: v for k, v in sb.stats("fix-portal-b")["by_endpoint"].items() if "batch" in k}
+        assert writes == {}  # only the account details were read from portal b
+        assert not default_journal(path, plan.digest).exists()
