@@ -100,6 +100,9 @@ class SandboxApp:
         self._portal_faults: dict[int, FaultSettings] = {}
         self.stats = RequestStats()
         self.limiter = RateLimiter(backend.clock.monotonic, backend.clock.wall)
+        #: False: the control API (``/_sandbox/...``) answers 404, as HubSpot would, so the
+        #: server passes for a real portal (tests of what happens against one).
+        self.control_api = True
         self._routes = compile_routes()
         self._groups: dict[str, object] = {
             "objects": ObjectResponses(backend),
@@ -178,6 +181,8 @@ class SandboxApp:
         split = urlsplit(target)
         path = split.path
         route, params, other_method = self._match(method, path)
+        if route is not None and route.kind == "control" and not self.control_api:
+            route, other_method = None, False
         if route is None:
             if other_method:
                 err = ApiError(405, "VALIDATION_ERROR", f"Method {method} is not allowed on {path}")

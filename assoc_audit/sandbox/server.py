@@ -283,6 +283,11 @@ class Sandbox:
         """Empty a portal (records, links, labels, limits) and its statistics."""
         self.app.reset_portal(self.backend.portal(token or self.tokens[0]))
 
+    def hide_control(self, hidden: bool = True) -> None:
+        """Answer ``/_sandbox/...`` with 404 (``hidden``), as a real HubSpot portal does: the
+        server then passes for a real portal (nothing detects it as the emulator)."""
+        self.app.control_api = not hidden
+
     def add_portal(self, token: str) -> None:
         """Serve one more portal, for a new sandbox token (real-looking tokens are refused)."""
         _check_token(token)

@@ -181,3 +181,17 @@ def test_cli_seed_demo_writes_a_ready_app_side(tmp_path):
     assert audit.returncode == 1, audit.stderr  # the planted drift exceeds --max-findings 0
     assert "24 findings" in audit.stdout
     assert (app_dir / "acme.db").exists() and (tmp_path / "out" / "summary.json").exists()
+
+
+def test_a_hidden_control_api_passes_for_a_real_portal(sb, raw):
+    from assoc_audit.scenarios.plan import is_sandbox_url
+
+    assert is_sandbox_url(sb.url)
+    sb.hide_control()
+    status, body = Raw(sb.url, token=None).json("GET", "/_sandbox/health")
+    assert status == 404 and body["category"] == "OBJECT_NOT_FOUND"
+    assert raw.json("GET", "/_sandbox/limits")[0] == 404
+    assert not is_sandbox_url(sb.url)
+    assert raw.json("GET", "/crm/v3/objects/contacts")[0] == 200  # the API still answers
+    sb.hide_control(False)
+    assert is_sandbox_url(sb.url)

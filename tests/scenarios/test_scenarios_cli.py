@@ -56,8 +56,7 @@ def test_a_real_portal_is_not_touched_without_the_digest(tmp_path, monkeypatch, 
         data = yaml.safe_load((d.folder / "demo.yaml").read_text("utf-8"))
         data["objects"]["tickets"]["sync"] = "off"
         url = data["hubspot"]["base_url"]
-        # the emulator answers like a real portal: its control API is not seen
-        monkeypatch.setattr("assoc_audit.scenarios.plan.is_sandbox_url", lambda *a, **k: False)
+        d.sb.hide_control()  # the emulator now passes for a real portal
         path = d.folder / "real.yaml"
         path.write_text(yaml.safe_dump(data), encoding="utf-8")
         db = sqlite3.connect(d.folder / "acme.db")
