@@ -2,6 +2,6 @@
 
 import sys
 
-from .cli import main
+from assoc_audit.cli import main
 
 sys.exit(main())

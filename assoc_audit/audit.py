@@ -8,7 +8,7 @@
     result.write("reports/demo/now")           # findings.csv/.parquet, records.csv, ...
 
 Both sides come from :func:`assoc_audit.connectors.load_side` unless given as
-:class:`~assoc_audit.snapshot.SideTables`. Matching, the diff, reasons and
+:class:`~assoc_audit.tables.SideTables`. Matching, the diff, reasons and
 rendering run in one DuckDB connection on small integer surrogates.
 """
 
@@ -27,32 +27,41 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import duck
-from .baseline import register_baseline, register_no_baseline
-from .config import IntegrationConfig, load_config
-from .emptyread import check_empty_reads
-from .findings import findings_frame, render_findings
-from .links import build_links, config_tables, register_config_tables
-from .matching import (
+from assoc_audit import duck
+from assoc_audit.baseline import register_baseline, register_no_baseline
+from assoc_audit.config import IntegrationConfig, load_config
+from assoc_audit.configtables import config_tables, register_config_tables
+from assoc_audit.emptyread import check_empty_reads
+from assoc_audit.findings import findings_frame, render_findings
+from assoc_audit.linkmap import build_links
+from assoc_audit.matching import (
     Matches,
     match_records,
     records_frame,
     records_table,
     register_records,
 )
-from .outputs import write_outputs
-from .reasons import DEFAULT_FAIL_ON, Reason, parse_reasons
-from .reconcile import DiffCounts, SideRows, classify, diff, enrich, side_rows
-from .snapshot import Side, SideTables
-from .suggest import suggest
-from .summary import (
+from assoc_audit.outputs import threshold_exceeded, write_outputs
+from assoc_audit.reasons import DEFAULT_FAIL_ON, Reason, parse_reasons
+from assoc_audit.reconcile import DiffCounts, SideRows, classify, diff, enrich, side_rows
+from assoc_audit.stages import (
+    CLASSIFIED,
+    MATCH_AMBIGUITY,
+    REC_A,
+    REC_H,
+    SUGGESTIONS,
+    links_table,
+    records_table_name,
+)
+from assoc_audit.suggest import suggest
+from assoc_audit.summary import (
     AuditSummary,
     PairSummary,
     action_counts,
     reason_counts,
     side_counts,
 )
-from .tables import arrow_text
+from assoc_audit.tables import Side, SideTables, arrow_text
 
 __all__ = ["AuditResult", "AuditSummary", "run_audit"]
 
@@ -81,7 +90,7 @@ class AuditResult:
 
     def exceeds(self, fail_on: Any = DEFAULT_FAIL_ON, max_findings: int = 0) -> bool:
         """True if more than ``max_findings`` findings have a ``fail_on`` reason (exit 1)."""
-        return self.failing(fail_on) > max_findings
+        return threshold_exceeded(self.summary.by_reason, fail_on, max_findings)
 
     def write(self, folder: Path | str) -> Path:
         """Write findings.csv/.parquet, records.csv, summary.json and snapshot/ to ``folder``."""
@@ -196,7 +205,7 @@ def _load(
     options: dict[str, Any],
 ) -> tuple[SideTables, SideTables]:
     """Read the sides not given, both at once (reading waits on I/O and native code)."""
-    from .connectors import load_side
+    from assoc_audit.connectors import load_side
 
     def load(side: Side) -> SideTables:
         tick = time.perf_counter()
@@ -226,12 +235,12 @@ def _reconcile(
     matches: Matches,
     baseline: Path | str | None,
 ) -> _Reconciled:
-    register_records(con, config, hubspot, matches.hubspot, "rec_h")
-    register_records(con, config, app, matches.app, "rec_a")
+    register_records(con, config, hubspot, matches.hubspot, f"{REC_H}")
+    register_records(con, config, app, matches.app, f"{REC_A}")
     amb = matches.ambiguity
     duck.register(
         con,
-        "match_ambiguity",
+        f"{MATCH_AMBIGUITY}",
         pa.table(
             {
                 "hubspot_row": pa.array(amb["hubspot_row"].to_numpy(), pa.int64()),
@@ -244,9 +253,15 @@ def _reconcile(
     register_config_tables(con, config_tables(config, limits if isinstance(limits, list) else None))
     counts: dict[str, int] = {}
     built = {}
-    for side, tables, x in (("hubspot", hubspot, "h"), ("app", app, "a")):
+    both: tuple[tuple[Side, SideTables, str], ...] = (("hubspot", hubspot, "h"), ("app", app, "a"))
+    for side, tables, x in both:
         got = build_links(
-            con, config, tables, side=0 if x == "h" else 1, records=f"rec_{x}", out=f"links_{x}"
+            con,
+            config,
+            tables,
+            side=0 if x == "h" else 1,
+            records=records_table_name(side),
+            out=links_table(side),
         )
         built[x] = got
         for key, value in got.counts.items():
@@ -313,7 +328,7 @@ def _register_suggestions(
         con,
         f"""
         SELECT DISTINCT s, CASE WHEN f < 0 OR fst <> 1 THEN f ELSE t END AS row
-        FROM classified_
+        FROM {CLASSIFIED}
         WHERE reason = {unmatched}
           AND CASE WHEN f < 0 OR fst <> 1 THEN f >= 0 AND fst = 2 ELSE t >= 0 AND tst = 2 END
         """,
@@ -330,7 +345,7 @@ def _register_suggestions(
     )
     duck.register(
         con,
-        "suggestions_",
+        f"{SUGGESTIONS}",
         pa.table(
             {
                 "side": found.column("side"),

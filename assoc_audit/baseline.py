@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .errors import SnapshotError
-from .links import build_links
-from .snapshot import SideTables
-from .tables import empty_records, validate_associations
+from assoc_audit.errors import SnapshotError
+from assoc_audit.linkmap import build_links
+from assoc_audit.stages import BASELINE_BOTH, REC_A, REC_H
+from assoc_audit.tables import SideTables, empty_records, validate_associations
 
 if TYPE_CHECKING:
     import duckdb
 
-    from .config import IntegrationConfig
+    from assoc_audit.config import IntegrationConfig
 
 __all__ = ["baseline_folder", "register_baseline", "register_no_baseline"]
 
@@ -68,20 +68,20 @@ def register_baseline(
     """
     folder = baseline_folder(path)
     counts: dict[str, int] = {}
-    for side, code, records in (("hubspot", 0, "rec_h"), ("app", 1, "rec_a")):
+    for side, code, records in (("hubspot", 0, REC_H), ("app", 1, REC_A)):
         tables = _read_associations(folder / side, side, config)
         x = "h" if code == 0 else "a"
         build_links(con, config, tables, side=code, records=records, out=f"blinks_{x}")
         counts[side] = len(tables.associations)
     con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE baseline_both AS
+        f"""
+        CREATE OR REPLACE TEMP TABLE {BASELINE_BOTH} AS
         SELECT h.p, h.fm, h.tm, h.lab FROM blinks_h h
         JOIN blinks_a a ON a.p = h.p AND a.fm = h.fm AND a.tm = h.tm AND a.lab = h.lab
         WHERE h.lab >= 0
         """
     )
-    counts["both"] = int(con.execute("SELECT count(*) FROM baseline_both").fetchone()[0])  # type: ignore[index]
+    counts["both"] = int(con.execute(f"SELECT count(*) FROM {BASELINE_BOTH}").fetchone()[0])  # type: ignore[index]
     for name in ("blinks_h", "blinks_a"):
         con.execute(f"DROP TABLE {name}")
     return counts
@@ -90,5 +90,6 @@ def register_baseline(
 def register_no_baseline(con: duckdb.DuckDBPyConnection) -> None:
     """An empty ``baseline_both``: no deletion detection."""
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE baseline_both (p INTEGER, fm BIGINT, tm BIGINT, lab INTEGER)"
+        f"CREATE OR REPLACE TEMP TABLE {BASELINE_BOTH} "
+        "(p INTEGER, fm BIGINT, tm BIGINT, lab INTEGER)"
     )

@@ -26,11 +26,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .errors import EmptyReadError, SnapshotError
+from assoc_audit.errors import EmptyReadError, SnapshotError
 
 if TYPE_CHECKING:
-    from .config import IntegrationConfig
-    from .snapshot import SideTables
+    from assoc_audit.config import IntegrationConfig
+    from assoc_audit.tables import SideTables
 
 __all__ = [
     "EMPTY_READ_THRESHOLD",
@@ -80,7 +80,7 @@ def empty_reads(
     baseline: Path | str,
 ) -> tuple[EmptyRead, ...]:
     """The suspect reads of ``sides`` against the baseline at ``baseline`` (a run folder)."""
-    from .baseline import baseline_folder
+    from assoc_audit.baseline import baseline_folder
 
     folder = baseline_folder(baseline)
     found = []

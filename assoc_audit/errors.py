@@ -19,8 +19,11 @@ can react to them without parsing messages::
     │   │                                config now resolves other targets
     │   ├── PlanConflict                 pairs changed since planning (.pairs)
     │   └── TargetLocked                 another apply is writing the same target (.holder)
-    ├── NotebookError                    a notebook cell failed under papermill (cell)
-    └── SandboxError                     the sandbox emulator could not start or be driven
+    └── NotebookError                    a notebook cell failed under papermill (cell)
+
+    SandboxError                         the emulator's own error (assoc_audit.sandbox.errors):
+                                         the emulator stands alone, so it is not an
+                                         AssocAuditError; the CLI treats it like one (exit 2)
 
 Messages never contain access tokens: tokens are read from environment
 variables by name and only the *name* of the variable ever appears in text.
@@ -31,6 +34,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from assoc_audit.sandbox.errors import SandboxError
 
 __all__ = [
     "AssocAuditError",
@@ -220,7 +225,3 @@ class NotebookError(AssocAuditError):
     def __init__(self, message: str, *, cell: int | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.cell = cell
-
-
-class SandboxError(AssocAuditError):
-    """The sandbox emulator could not be started, seeded or driven."""

@@ -25,16 +25,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import duck
-from .reasons import Reason
-from .reconcile import own_values
-from .tables import text_series
+from assoc_audit import duck
+from assoc_audit.reasons import Reason
+from assoc_audit.reconcile import own_values
+from assoc_audit.stages import CLASSIFIED, PAIRS, SUGGESTIONS
+from assoc_audit.tables import text_series
 
 if TYPE_CHECKING:
     import duckdb
 
-    from .config import IntegrationConfig
-    from .reconcile import SideRows
+    from assoc_audit.config import IntegrationConfig
+    from assoc_audit.reconcile import SideRows
 
 __all__ = [
     "FINDING_COLUMNS",
@@ -149,7 +150,7 @@ def _rendered(
     labels: tuple[pa.Array, pa.Array],
 ) -> pa.Table:
     """``classified_`` with text columns looked up by row: ids, names, labels, objects."""
-    c = duck.arrow(con, "SELECT * FROM classified_")
+    c = duck.arrow(con, f"SELECT * FROM {CLASSIFIED}")
     n = c.num_rows
 
     def ints(name: str) -> np.ndarray:
@@ -252,7 +253,7 @@ def _ambiguity_ids(
     return pa.concat_tables(parts)
 
 
-_DETAIL_INPUTS = """
+_DETAIL_INPUTS = f"""
 CREATE OR REPLACE TEMP TABLE detailed_ AS
 WITH amb_list AS (  -- the other side's records sharing an ambiguous group with an endpoint
     SELECT side, row,
@@ -263,7 +264,7 @@ WITH amb_list AS (  -- the other side's records sharing an ambiguous group with 
           FROM amb_ids_ GROUP BY side, row)
 ),
 mismatch AS (  -- the other side's label of a label_mismatch
-    SELECT s, p, fm, tm, label FROM rendered_ WHERE reason = {lm}
+    SELECT s, p, fm, tm, label FROM rendered_ WHERE reason = {{lm}}
 )
 SELECT r.*, fo.noun AS from_noun, tob.noun AS to_noun,
        fo.off_text AS from_off_text, tob.off_text AS to_off_text,
@@ -274,14 +275,14 @@ SELECT r.*, fo.noun AS from_noun, tob.noun AS to_noun,
        mm.label AS other_label,
        sg.name AS suggestion, sg.score AS suggestion_score
 FROM rendered_ r
-JOIN pairs_ pp ON pp.p = r.p
+JOIN {PAIRS} pp ON pp.p = r.p
 JOIN objects_ fo ON fo.obj = pp.from_obj
 JOIN objects_ tob ON tob.obj = pp.to_obj
-LEFT JOIN amb_list af ON r.reason = {amb} AND af.side = r.s AND af.row = r.f
-LEFT JOIN amb_list amt ON r.reason = {amb} AND amt.side = r.s AND amt.row = r.t
-LEFT JOIN mismatch mm ON r.reason = {lm} AND mm.s <> r.s AND mm.p = r.p AND mm.fm = r.fm
+LEFT JOIN amb_list af ON r.reason = {{amb}} AND af.side = r.s AND af.row = r.f
+LEFT JOIN amb_list amt ON r.reason = {{amb}} AND amt.side = r.s AND amt.row = r.t
+LEFT JOIN mismatch mm ON r.reason = {{lm}} AND mm.s <> r.s AND mm.p = r.p AND mm.fm = r.fm
                       AND mm.tm = r.tm
-LEFT JOIN suggestions_ sg ON r.reason = {unm} AND sg.side = r.s
+LEFT JOIN {SUGGESTIONS} sg ON r.reason = {{unm}} AND sg.side = r.s
                           AND sg.row = CASE WHEN r.f < 0 OR r.fst <> 1 THEN r.f ELSE r.t END
 """
 

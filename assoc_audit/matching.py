@@ -24,16 +24,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import duck
-from .errors import DataError
-from .normalize import normalize
-from .tables import TEXT, arrow_text, text_series
+from assoc_audit import duck
+from assoc_audit.errors import DataError
+from assoc_audit.normalize import normalize
+from assoc_audit.stages import MATCH_AMBIGUITY, REC_A, REC_H
+from assoc_audit.tables import TEXT, arrow_text, text_series
 
 if TYPE_CHECKING:
     import duckdb
 
-    from .config import IntegrationConfig, MatchRule
-    from .snapshot import Side, SideTables
+    from assoc_audit.config import IntegrationConfig, MatchRule
+    from assoc_audit.tables import Side, SideTables
 
 __all__ = [
     "RECORDS_COLUMNS",
@@ -370,37 +371,37 @@ def register_records(
     duck.register(con, name, table)
 
 
-_RECORDS_SQL = """
+_RECORDS_SQL = f"""
 WITH
-objs AS (SELECT * FROM (VALUES {objects}) v(obj, name)),
-amb AS (SELECT * FROM match_ambiguity),
+objs AS (SELECT * FROM (VALUES {{objects}}) v(obj, name)),
+amb AS (SELECT * FROM {MATCH_AMBIGUITY}),
 rows_ AS (
     SELECT o.name AS object, h.record_id AS hubspot_id, a.record_id AS app_id,
            h.rule::INTEGER AS rule, 'matched' AS status
-    FROM rec_h h JOIN rec_a a ON a.row = h.partner JOIN objs o ON o.obj = h.obj
+    FROM {REC_H} h JOIN {REC_A} a ON a.row = h.partner JOIN objs o ON o.obj = h.obj
     WHERE h.status = 1
     UNION ALL
     SELECT o.name, h.record_id, NULL, nullif(h.rule, 0)::INTEGER, 'unmatched'
-    FROM rec_h h JOIN objs o ON o.obj = h.obj WHERE h.status = 2
+    FROM {REC_H} h JOIN objs o ON o.obj = h.obj WHERE h.status = 2
     UNION ALL
     SELECT o.name, NULL, a.record_id, nullif(a.rule, 0)::INTEGER, 'unmatched'
-    FROM rec_a a JOIN objs o ON o.obj = a.obj WHERE a.status = 2
+    FROM {REC_A} a JOIN objs o ON o.obj = a.obj WHERE a.status = 2
     UNION ALL
     SELECT o.name, h.record_id,
            string_agg(a.record_id, ';' ORDER BY length(a.record_id), a.record_id),
            any_value(h.rule)::INTEGER, 'ambiguous'
-    FROM rec_h h JOIN objs o ON o.obj = h.obj
+    FROM {REC_H} h JOIN objs o ON o.obj = h.obj
     JOIN (SELECT DISTINCT hubspot_row, app_row FROM amb) x ON x.hubspot_row = h.row
-    JOIN rec_a a ON a.row = x.app_row
+    JOIN {REC_A} a ON a.row = x.app_row
     WHERE h.status = 3
     GROUP BY o.name, h.row, h.record_id
     UNION ALL
     SELECT o.name,
            string_agg(h.record_id, ';' ORDER BY length(h.record_id), h.record_id),
            a.record_id, any_value(a.rule)::INTEGER, 'ambiguous'
-    FROM rec_a a JOIN objs o ON o.obj = a.obj
+    FROM {REC_A} a JOIN objs o ON o.obj = a.obj
     JOIN (SELECT DISTINCT hubspot_row, app_row FROM amb) x ON x.app_row = a.row
-    JOIN rec_h h ON h.row = x.hubspot_row
+    JOIN {REC_H} h ON h.row = x.hubspot_row
     WHERE a.status = 3
     GROUP BY o.name, a.row, a.record_id
 )

@@ -15,9 +15,10 @@ tests.
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas loads with the first column normalised, not with the config
+    import pandas as pd
 
 __all__ = ["NORMALIZERS", "Normalizer", "normalize", "normalize_value"]
 
@@ -80,5 +81,7 @@ def normalize(values: pd.Series, how: str = "none") -> pd.Series:
 
 def normalize_value(value: object, how: str = "none") -> str | None:
     """Normalise one value with the same rules as :func:`normalize`."""
+    import pandas as pd
+
     result = normalize(pd.Series([value], dtype="object"), how).iloc[0]
     return None if result is None else str(result)

@@ -18,6 +18,8 @@ from anyone who can edit a record there. Parquet files keep the raw values.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,14 +27,25 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import duck
-from .atomicfile import atomic_write, atomic_write_text
-from .snapshot import write_side
+from assoc_audit import duck
+from assoc_audit.atomicfile import atomic_write, atomic_write_text
+from assoc_audit.reasons import Reason, count_failing
+from assoc_audit.snapshot import write_side
 
 if TYPE_CHECKING:
-    from .audit import AuditResult
+    from assoc_audit.audit import AuditResult
 
-__all__ = ["FORMULA_PREFIXES", "write_csv", "write_outputs"]
+__all__ = [
+    "FORMULA_PREFIXES",
+    "TIMESTAMP_FORMAT",
+    "default_report_folder",
+    "threshold_exceeded",
+    "write_csv",
+    "write_outputs",
+]
+
+#: Report folder names: the run's start in UTC, sortable (``20261128T130500Z``).
+TIMESTAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 
 #: First characters that make a spreadsheet read a CSV cell as a formula (OWASP).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -108,3 +121,24 @@ def write_outputs(result: AuditResult, folder: Path) -> Path:
     text = json.dumps(result.summary.to_dict(), indent=2, ensure_ascii=False, default=str)
     atomic_write_text(folder / "summary.json", text + "\n")
     return folder
+
+
+def default_report_folder(
+    name: str, *, now: datetime | None = None, root: Path | str = "reports"
+) -> Path:
+    """``<root>/<name>/<UTC timestamp>/``, with ``-2``, ``-3``… if that folder exists."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    base = Path(root) / name / moment.strftime(TIMESTAMP_FORMAT)
+    folder, n = base, 1
+    while folder.exists():
+        n += 1
+        folder = base.with_name(f"{base.name}-{n}")
+    return folder
+
+
+def threshold_exceeded(
+    by_reason: Mapping[str, int], fail_on: Iterable[Reason | str], max_findings: int
+) -> bool:
+    """DESIGN §8's exit-1 rule, the one place it is decided: more than ``max_findings``
+    findings have one of the ``fail_on`` reasons."""
+    return count_failing(dict(by_reason), fail_on) > max_findings

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-from .errors import AssocAuditError
+from assoc_audit.errors import AssocAuditError
 
 __all__ = [
     "ACTIONS",

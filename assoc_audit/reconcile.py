@@ -1,6 +1,6 @@
 """Reconciliation: the edge diff and one reason per one-sided link (DESIGN §6).
 
-Both sides' links (see :mod:`assoc_audit.links`) are compared on
+Both sides' links (see :mod:`assoc_audit.linkmap`) are compared on
 (pair, from match, to match, label). Each link present on exactly one side
 gets the first reason that applies, in this order:
 
@@ -44,13 +44,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import duck
-from .reasons import Reason
+from assoc_audit import duck
+from assoc_audit.reasons import Reason
+from assoc_audit.stages import BASELINE_BOTH, CLASSIFIED, ENTRIES, LIMITS, LINKS_A, LINKS_H, PAIRS
 
 if TYPE_CHECKING:
     import duckdb
 
-    from .config import IntegrationConfig
+    from assoc_audit.config import IntegrationConfig
 
 __all__ = [
     "DiffCounts",
@@ -181,24 +182,24 @@ def enrich(con: duckdb.DuckDBPyConnection, h: SideRows, a: SideRows) -> None:
 def diff(con: duckdb.DuckDBPyConnection) -> DiffCounts:
     """Create ``one_``: the links present on one side only (needs ``links_h``/``links_a``)."""
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE one_ AS
         SELECT (CASE WHEN h.p IS NULL THEN 1 ELSE 0 END)::TINYINT AS s,
                coalesce(h.p, a.p) AS p, coalesce(h.f, a.f) AS f, coalesce(h.t, a.t) AS t,
                coalesce(h.fm, a.fm) AS fm, coalesce(h.tm, a.tm) AS tm,
                coalesce(h.lab, a.lab) AS lab,
                CASE WHEN h.p IS NULL THEN a.rc ELSE h.rc END AS rc
-        FROM links_h h FULL JOIN links_a a
+        FROM {LINKS_H} h FULL JOIN {LINKS_A} a
           ON a.p = h.p AND a.fm = h.fm AND a.tm = h.tm AND a.lab = h.lab
         WHERE h.p IS NULL OR a.p IS NULL
         """
     )
     per_side = duck.numpy(
         con,
-        """
+        f"""
         SELECT p, sum(nh)::BIGINT AS nh, sum(na)::BIGINT AS na, sum(oh)::BIGINT AS oh
-        FROM (SELECT p, count(*) AS nh, 0 AS na, 0 AS oh FROM links_h GROUP BY p
-              UNION ALL SELECT p, 0, count(*), 0 FROM links_a GROUP BY p
+        FROM (SELECT p, count(*) AS nh, 0 AS na, 0 AS oh FROM {LINKS_H} GROUP BY p
+              UNION ALL SELECT p, 0, count(*), 0 FROM {LINKS_A} GROUP BY p
               UNION ALL SELECT p, 0, 0, count(*) FROM one_ WHERE s = 0 GROUP BY p)
         GROUP BY p ORDER BY p
         """,
@@ -229,9 +230,9 @@ x AS (
            lm.p IS NOT NULL AS lm,
            bb.p IS NOT NULL AS was_both
     FROM one_x o
-    JOIN pairs_ pp ON pp.p = o.p
+    JOIN {PAIRS} pp ON pp.p = o.p
     LEFT JOIN lm ON o.lab > 0 AND lm.p = o.p AND lm.fm = o.fm AND lm.tm = o.tm
-    LEFT JOIN baseline_both bb ON bb.p = o.p AND bb.fm = o.fm AND bb.tm = o.tm AND bb.lab = o.lab
+    LEFT JOIN {BASELINE_BOTH} bb ON bb.p = o.p AND bb.fm = o.fm AND bb.tm = o.tm AND bb.lab = o.lab
 )
 SELECT *,
     CASE
@@ -248,42 +249,42 @@ SELECT *,
 FROM x
 """
 
-_LIMITS = """
+_LIMITS = f"""
 CREATE OR REPLACE TEMP TABLE cand_ AS
 SELECT c.s, c.p, c.f, c.t, c.lab, c.one_way, lim.max, c.ft, c.to_id
 FROM pre_ c
-JOIN limits_ lim ON lim.p = c.p AND lim.lab = c.lab AND lim.target = 1 - c.s
+JOIN {LIMITS} lim ON lim.p = c.p AND lim.lab = c.lab AND lim.target = 1 - c.s
 WHERE c.r0 = 0;
 
 CREATE OR REPLACE TEMP TABLE held_ AS
 SELECT 1 AS tgt, l.p, l.lab, l.f AS ft, count(*) AS n
-FROM links_a l SEMI JOIN (SELECT DISTINCT p, lab, ft FROM cand_ WHERE s = 0) c
+FROM {LINKS_A} l SEMI JOIN (SELECT DISTINCT p, lab, ft FROM cand_ WHERE s = 0) c
      ON c.p = l.p AND c.lab = l.lab AND c.ft = l.f
 GROUP BY l.p, l.lab, l.f
 UNION ALL
 SELECT 0, l.p, l.lab, l.f, count(*)
-FROM links_h l SEMI JOIN (SELECT DISTINCT p, lab, ft FROM cand_ WHERE s = 1) c
+FROM {LINKS_H} l SEMI JOIN (SELECT DISTINCT p, lab, ft FROM cand_ WHERE s = 1) c
      ON c.p = l.p AND c.lab = l.lab AND c.ft = l.f
 GROUP BY l.p, l.lab, l.f;
 
 CREATE OR REPLACE TEMP TABLE ranked_ AS
-WITH primary_labs AS (SELECT lab FROM entries_ WHERE is_primary),
+WITH primary_labs AS (SELECT lab FROM {ENTRIES} WHERE is_primary),
 t_primary AS (  -- the target side holds a primary for the from-record that the other lacks
     SELECT DISTINCT o.s AS side, o.p, o.f FROM one_x o SEMI JOIN primary_labs pl ON pl.lab = o.lab
 ),
 s_primary AS (  -- pairs that are Primary on the present side, for the candidates
     SELECT DISTINCT c.s, c.p, c.f, c.t FROM cand_ c
-    JOIN links_h l ON c.s = 0 AND l.p = c.p AND l.f = c.f AND l.t = c.t
+    JOIN {LINKS_H} l ON c.s = 0 AND l.p = c.p AND l.f = c.f AND l.t = c.t
     SEMI JOIN primary_labs pl ON pl.lab = l.lab
     UNION
     SELECT DISTINCT c.s, c.p, c.f, c.t FROM cand_ c
-    JOIN links_a l ON c.s = 1 AND l.p = c.p AND l.f = c.f AND l.t = c.t
+    JOIN {LINKS_A} l ON c.s = 1 AND l.p = c.p AND l.f = c.f AND l.t = c.t
     SEMI JOIN primary_labs pl ON pl.lab = l.lab
 ),
 y AS (
     SELECT c.*, coalesce(h.n, 0) AS held,
            (c.lab IN (SELECT lab FROM primary_labs) AND tp.p IS NOT NULL
-            AND (c.one_way OR c.s = {winner})) AS override,
+            AND (c.one_way OR c.s = {{winner}})) AS override,
            tp.p IS NOT NULL AS t_other_primary,
            sp.p IS NOT NULL AS src_primary
     FROM cand_ c
@@ -298,7 +299,7 @@ FROM y;
 """
 
 _CLASSIFIED = f"""
-CREATE OR REPLACE TEMP TABLE classified_ AS
+CREATE OR REPLACE TEMP TABLE {CLASSIFIED} AS
 SELECT x.*, reason,
     CASE
         WHEN reason = {_R[Reason.AMBIGUOUS_MATCH]} THEN 'review'
@@ -322,7 +323,7 @@ FROM (
            c.was_both AND c.r0 IN ({_R[Reason.SYNC_GAP]}, {_R[Reason.DIRECTION_BLOCKED]})
                AS deletion,
            coalesce(r.override AND r.rk = 1, false) AS moves_primary,
-           coalesce(r.t_other_primary AND c.lab IN (SELECT lab FROM entries_ WHERE is_primary),
+           coalesce(r.t_other_primary AND c.lab IN (SELECT lab FROM {ENTRIES} WHERE is_primary),
                     false) AS t_other_primary,
            r.max AS slot_max, r.held AS slot_held,
            CASE WHEN c.s = 0 THEN 'hubspot' ELSE 'app' END AS side_name,

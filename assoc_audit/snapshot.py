@@ -1,4 +1,4 @@
-"""Snapshot folders: one side's canonical tables saved as Parquet (DESIGN §4).
+"""Snapshot folders: persistence of one side's canonical tables as Parquet (DESIGN §4).
 
 A snapshot folder holds ``hubspot/`` and ``app/``, each with
 ``records.parquet``, ``associations.parquet`` and an optional ``meta.json``
@@ -10,31 +10,30 @@ exactly like any connector's output.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .atomicfile import atomic_copy, atomic_write, atomic_write_text
-from .errors import SnapshotError
-from .tables import ASSOCIATION_COLUMNS, TableStats, validate_associations, validate_records
+from assoc_audit.atomicfile import atomic_copy, atomic_write, atomic_write_text
+from assoc_audit.errors import SnapshotError
+from assoc_audit.tables import (
+    ASSOCIATION_COLUMNS,
+    Side,
+    SideTables,
+    identifier_columns,
+    validate_associations,
+    validate_records,
+)
 
 if TYPE_CHECKING:
-    from .config import IntegrationConfig
+    from assoc_audit.config import IntegrationConfig
 
-__all__ = [
-    "Side",
-    "SideTables",
-    "SnapshotSource",
-    "identifier_columns",
-    "read_meta",
-    "read_side",
-    "write_side",
-]
+__all__ = ["SnapshotSource", "read_meta", "read_side", "write_side"]
 
 _TABLE_FILES = ("records.parquet", "associations.parquet")
 
@@ -63,33 +62,6 @@ class SnapshotSource:
             return SnapshotSource.of(self.folder).stamps == self.stamps
         except OSError:
             return False
-
-
-Side = Literal["hubspot", "app"]
-
-
-@dataclass(frozen=True)
-class SideTables:
-    """One side's validated canonical tables, with what validation counted."""
-
-    side: Side
-    records: pd.DataFrame
-    associations: pd.DataFrame
-    meta: dict[str, Any] = field(default_factory=dict)
-    record_stats: TableStats = field(default_factory=TableStats)
-    association_stats: TableStats = field(default_factory=TableStats)
-    #: Set by :func:`read_side` only: tables derived from these (filtered,
-    #: edited) must not carry it over, or :func:`write_side` copies the source.
-    source: SnapshotSource | None = None
-
-
-def identifier_columns(config: IntegrationConfig, side: Side) -> tuple[str, ...]:
-    """Every identifier column a side's records table needs, over all audited objects."""
-    cols: dict[str, None] = {}
-    for obj in config.audited_objects:
-        for col in config.identifier_columns(side, obj):
-            cols.setdefault(col)
-    return tuple(cols)
 
 
 def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:

@@ -20,12 +20,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
-from .matching import MatchStatus, _keys, rule_column
+from assoc_audit.matching import MatchStatus, _keys, rule_column
 
 if TYPE_CHECKING:
-    from .config import IntegrationConfig
-    from .matching import Matches
-    from .snapshot import SideTables
+    from assoc_audit.config import IntegrationConfig
+    from assoc_audit.matching import Matches
+    from assoc_audit.tables import SideTables
 
 __all__ = ["MIN_SCORE", "empty_suggestions", "suggest"]
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .reasons import ACTIONS, DEFAULT_FAIL_ON, REASONS, SIDES, Reason, count_failing
+from assoc_audit.reasons import ACTIONS, DEFAULT_FAIL_ON, REASONS, SIDES, Reason, count_failing
 
 __all__ = ["AuditSummary", "PairSummary"]
 

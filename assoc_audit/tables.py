@@ -1,5 +1,9 @@
 """The canonical tables every connector produces (DESIGN §4), and their validation.
 
+:class:`SideTables` is one side's pair of tables as every stage receives it
+(:mod:`assoc_audit.snapshot` only saves and loads it); text helpers live in
+:mod:`assoc_audit.text`.
+
 **records**: ``object``, ``record_id``, one column per identifier a match rule
 uses, optional ``display_name``, optional ``updated_at`` (UTC).
 
@@ -23,8 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 import numpy as np
@@ -32,24 +35,31 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .config import OBJECT_NAME_PATTERN
-from .errors import DataError
+from assoc_audit.config import OBJECT_NAME_PATTERN
+from assoc_audit.errors import DataError
+from assoc_audit.text import TEXT, arrow_text, row_error, text_series, to_text
+
+if TYPE_CHECKING:
+    from assoc_audit.config import IntegrationConfig
+    from assoc_audit.snapshot import SnapshotSource
 
 __all__ = [
     "ASSOCIATION_COLUMNS",
     "RECORD_COLUMNS",
     "TEXT",
+    "Side",
+    "SideTables",
     "TableStats",
     "arrow_text",
     "empty_associations",
     "empty_records",
+    "identifier_columns",
     "text_series",
     "to_text",
     "validate_associations",
     "validate_records",
 ]
 
-TEXT = pd.StringDtype("pyarrow")
 RECORD_COLUMNS: tuple[str, ...] = ("object", "record_id")
 OPTIONAL_RECORD_COLUMNS: tuple[str, ...] = ("display_name", "updated_at")
 ASSOCIATION_COLUMNS: tuple[str, ...] = ("from_object", "from_id", "to_object", "to_id", "label")
@@ -81,6 +91,33 @@ class TableStats:
         }
 
 
+Side = Literal["hubspot", "app"]
+
+
+@dataclass(frozen=True)
+class SideTables:
+    """One side's validated canonical tables, with what validation counted."""
+
+    side: Side
+    records: pd.DataFrame
+    associations: pd.DataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+    record_stats: TableStats = field(default_factory=TableStats)
+    association_stats: TableStats = field(default_factory=TableStats)
+    #: Set by :func:`read_side` only: tables derived from these (filtered,
+    #: edited) must not carry it over, or :func:`write_side` copies the source.
+    source: SnapshotSource | None = None
+
+
+def identifier_columns(config: IntegrationConfig, side: Side) -> tuple[str, ...]:
+    """Every identifier column a side's records table needs, over all audited objects."""
+    cols: dict[str, None] = {}
+    for obj in config.audited_objects:
+        for col in config.identifier_columns(side, obj):
+            cols.setdefault(col)
+    return tuple(cols)
+
+
 def empty_records(identifiers: Sequence[str] = ()) -> pd.DataFrame:
     cols = {c: pd.Series([], dtype=TEXT) for c in (*RECORD_COLUMNS, *identifiers, "display_name")}
     cols["updated_at"] = pd.Series([], dtype="datetime64[us, UTC]")
@@ -95,142 +132,9 @@ def empty_associations() -> pd.DataFrame:
 # Column conversion
 
 
-def _fail(source: str, position: int, column: str, problem: str) -> DataError:
-    row = position + 1
-    return DataError(
-        f"{source}: row {row}, column {column!r}: {problem}", file=source, row=row, field=column
-    )
-
-
-def _show(value: Any) -> str:
-    """repr() of a value as a user wrote it (numpy scalars shown as plain Python values)."""
-    return repr(value.item() if isinstance(value, np.generic) else value)
-
-
-def arrow_text(values: pd.Series) -> pa.ChunkedArray | None:
-    """The column's Arrow string data, without copying, when it is Arrow-backed text."""
-    dtype = values.dtype
-    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
-        pass
-    elif isinstance(dtype, pd.ArrowDtype) and (
-        pa.types.is_string(dtype.pyarrow_dtype) or pa.types.is_large_string(dtype.pyarrow_dtype)
-    ):
-        pass
-    else:
-        return None
-    data: Any = values.array
-    arrow = data.__arrow_array__()
-    return arrow if isinstance(arrow, pa.ChunkedArray) else pa.chunked_array([arrow])
-
-
-def text_series(values: pa.ChunkedArray | pa.Array) -> pd.Series:
-    """A canonical text column (:data:`TEXT`) over Arrow string data."""
-    if isinstance(values, pa.Array):
-        values = pa.chunked_array([values])
-    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
-        values = values.cast(pa.large_string())
-    return pd.Series(pd.arrays.ArrowStringArray(values), copy=False)
-
-
-def _empty_to_null(values: pa.ChunkedArray) -> pa.ChunkedArray:
-    empty = pc.equal(values, "")
-    if not pc.any(empty).as_py():
-        return values
-    result: pa.ChunkedArray = pc.if_else(empty, pa.scalar(None, values.type), values)
-    return result
-
-
 def _first_true(mask: pa.ChunkedArray | pa.Array) -> int:
     """Position of the first true value of a boolean Arrow column (nulls count as false)."""
     return int(pc.index(pc.fill_null(mask, False), True).as_py())
-
-
-def _whole_float_text(values: np.ndarray) -> np.ndarray:
-    return np.array([str(int(v)) for v in values], dtype=object)
-
-
-def to_text(
-    values: pd.Series, *, source: str, column: str, whole_numbers: bool = True
-) -> pd.Series:
-    """Convert a column to canonical text (DESIGN §4).
-
-    Text is kept verbatim (``007`` stays ``007``), empty text becomes null,
-    numeric values become text without a decimal part. With ``whole_numbers``
-    (ids), a non-whole number or a boolean is an error; otherwise such values
-    become their plain text.
-    """
-    arrow = arrow_text(values)
-    if arrow is not None:  # text already (the common case): stay in Arrow
-        return text_series(_empty_to_null(arrow))
-    s = values.reset_index(drop=True)
-    dtype = s.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        if whole_numbers and s.notna().any():
-            pos = int(np.flatnonzero(s.notna().to_numpy())[0])
-            raise _fail(source, pos, column, f"{_show(s.iloc[pos])} is a boolean, not an id")
-        out = s.astype("object").map(lambda v: None if pd.isna(v) else str(v).lower())
-    elif pd.api.types.is_integer_dtype(dtype):
-        out = s.astype("Int64").astype(TEXT)
-    elif pd.api.types.is_float_dtype(dtype):
-        arr = s.to_numpy(dtype="float64", na_value=np.nan)
-        present = ~np.isnan(arr)
-        whole = present & np.isfinite(arr) & (np.floor(arr) == arr)
-        bad = present & ~whole
-        if bad.any():
-            pos = int(np.flatnonzero(bad)[0])
-            if whole_numbers:
-                raise _fail(source, pos, column, f"{_show(arr[pos])} is not a whole number")
-        text = np.full(len(arr), None, dtype=object)
-        text[whole] = _whole_float_text(arr[whole])
-        text[bad] = [repr(float(v)) for v in arr[bad]]
-        out = pd.Series(text, dtype=TEXT)
-    elif not pd.api.types.is_object_dtype(dtype) and pd.api.types.is_string_dtype(dtype):
-        out = s.astype(TEXT)
-    else:
-        out = _object_to_text(s, source=source, column=column, whole_numbers=whole_numbers)
-    out = out.astype(TEXT)
-    return out.where(out != "", pd.NA)
-
-
-def _object_to_text(s: pd.Series, *, source: str, column: str, whole_numbers: bool) -> pd.Series:
-    is_str = np.array([type(v) is str for v in s.to_numpy(dtype=object)], dtype=bool)
-    if is_str.all():
-        return s.astype(TEXT)
-    result = np.empty(len(s), dtype=object)
-    values = s.to_numpy(dtype=object)
-    result[is_str] = values[is_str]
-    for pos in np.flatnonzero(~is_str):
-        v = values[pos]
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-            result[pos] = None
-        elif isinstance(v, bool | np.bool_):
-            if whole_numbers:
-                raise _fail(source, int(pos), column, f"{_show(v)} is a boolean, not an id")
-            result[pos] = str(bool(v)).lower()
-        elif isinstance(v, int | np.integer):
-            result[pos] = str(int(v))
-        elif isinstance(v, float | np.floating | Decimal):
-            if v == int(v):
-                result[pos] = str(int(v))
-            elif whole_numbers:
-                raise _fail(source, int(pos), column, f"{_show(v)} is not a whole number")
-            else:
-                result[pos] = str(v)
-        elif isinstance(v, bytes):
-            try:
-                result[pos] = v.decode("utf-8")
-            except UnicodeDecodeError:
-                raise _fail(source, int(pos), column, "bytes that are not UTF-8 text") from None
-        elif whole_numbers:
-            raise _fail(
-                source,
-                int(pos),
-                column,
-                f"{type(v).__name__} value {_show(v)} is neither text nor a whole number",
-            )
-        else:
-            result[pos] = str(v)
-    return pd.Series(result, dtype=TEXT)
 
 
 def _require_columns(df: pd.DataFrame, required: Sequence[str], source: str) -> None:
@@ -250,11 +154,11 @@ def _check_object_names(values: pd.Series, *, source: str, column: str) -> None:
     if arrow is None:
         arrow = pa.chunked_array([pa.array(values.astype("object").tolist(), pa.large_string())])
     if arrow.null_count:
-        raise _fail(source, _first_true(pc.is_null(arrow)), column, "empty object name")
+        raise row_error(source, _first_true(pc.is_null(arrow)), column, "empty object name")
     bad = [u for u in pc.unique(arrow).to_pylist() if not _OBJECT_RE.match(str(u))]
     if bad:
         pos = _first_true(pc.is_in(arrow, value_set=pa.array(bad, arrow.type)))
-        raise _fail(
+        raise row_error(
             source,
             pos,
             column,
@@ -275,7 +179,7 @@ def _check_ids(ids: pd.Series, *, source: str, column: str) -> None:
         if not nulls.any():
             return
         first = int(np.flatnonzero(nulls)[0])
-    raise _fail(source, int(ids.index[first]), column, "empty id")
+    raise row_error(source, int(ids.index[first]), column, "empty id")
 
 
 # ---------------------------------------------------------------------------
@@ -403,7 +307,7 @@ def _timestamps(sub: pd.DataFrame, *, source: str, positions: np.ndarray) -> pd.
         bad = (ts.isna() & text.notna()).to_numpy()
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
-            raise _fail(
+            raise row_error(
                 source,
                 int(positions[pos]),
                 "updated_at",

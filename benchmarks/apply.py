@@ -1,6 +1,6 @@
 """API calls and time of a fix-plan apply, against the minimum number of batches.
 
-Seeds the fix scenario (:mod:`assoc_audit.sandbox.fixseed`, about 5,000
+Seeds the fix scenario (:mod:`assoc_audit.demo.fixseed`, about 5,000
 operations at ``--scale 1``: creates with labels, removals with implied label
 removals, relabels, primary moves on HubSpot; creates in a SQLite app) on the
 sandbox emulator, audits it twice (with a baseline), plans, and applies the
@@ -36,10 +36,10 @@ from typing import Any
 from assoc_audit.audit import run_audit
 from assoc_audit.config import load_config
 from assoc_audit.connectors.hubspot import HubSpotConnector
-from assoc_audit.connectors.ratelimit import RetryPolicy
+from assoc_audit.connectors.hubspot.ratelimit import RetryPolicy
+from assoc_audit.demo.fixseed import hubspot_links, seed_fix_scenario
 from assoc_audit.fixes import FixPlan, apply_plan, make_plan
 from assoc_audit.sandbox import Sandbox
-from assoc_audit.sandbox.fixseed import hubspot_links, seed_fix_scenario
 
 TOKEN = "sandbox-bench-apply"
 TOKEN_ENV = "ASSOC_AUDIT_BENCH_TOKEN"

@@ -25,8 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import urllib3
 
+from assoc_audit.demo.synthetic import seed_portal, synthesize_portal
 from assoc_audit.sandbox import Sandbox, SandboxBackend
-from assoc_audit.sandbox.seed import seed_portal, synthesize_portal
 
 TOKEN = "bench-token"
 

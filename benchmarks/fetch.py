@@ -41,8 +41,8 @@ import urllib3
 
 from assoc_audit.config import parse_config
 from assoc_audit.connectors.hubspot import HubSpotConnector
+from assoc_audit.demo.synthetic import seed_portal, synthesize_portal
 from assoc_audit.sandbox import Sandbox, SandboxBackend
-from assoc_audit.sandbox.seed import seed_portal, synthesize_portal
 
 TOKEN = "bench-fetch-token"
 ENV = "ASSOC_AUDIT_BENCH_TOKEN"

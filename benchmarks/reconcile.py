@@ -70,8 +70,9 @@ def _mapped_edges(config_path: Path):  # -> tuple[pd.DataFrame, pd.DataFrame]
 
     from assoc_audit import duck
     from assoc_audit.config import load_config
+    from assoc_audit.configtables import config_tables, register_config_tables
     from assoc_audit.connectors import load_side
-    from assoc_audit.links import build_links, config_tables, register_config_tables
+    from assoc_audit.linkmap import build_links
     from assoc_audit.matching import match_records, register_records
 
     config = load_config(config_path)

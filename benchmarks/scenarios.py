@@ -26,10 +26,10 @@ from pathlib import Path
 
 from assoc_audit import load_config, run_audit
 from assoc_audit.connectors import connector_for
+from assoc_audit.demo.portal import DEMO_TOKEN, DEMO_TOKEN_ENV, prepare_demo, seed_demo_portal
 from assoc_audit.sandbox import Sandbox
-from assoc_audit.sandbox.demo import DEMO_TOKEN, DEMO_TOKEN_ENV, prepare_demo, seed_demo_portal
-from assoc_audit.sandbox.portal_side import PortalSide
 from assoc_audit.scenarios import run_scenarios
+from assoc_audit.scenarios.portal_side import PortalSide
 
 TARGET_SECONDS = 120.0
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assoc_audit.config import load_config
-from assoc_audit.sandbox.demo import DEMO_CONFIG, build_demo, prepare_demo, write_app_database
+from assoc_audit.demo.portal import DEMO_CONFIG, build_demo, prepare_demo, write_app_database
 
 ROOT = Path(__file__).resolve().parent.parent
 REASONS = {

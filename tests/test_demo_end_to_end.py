@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from assoc_audit import load_config, run_audit
+from assoc_audit.demo.portal import DEMO_TOKEN, DEMO_TOKEN_ENV, prepare_demo, seed_demo_portal
 from assoc_audit.sandbox import Sandbox
-from assoc_audit.sandbox.demo import DEMO_TOKEN, DEMO_TOKEN_ENV, prepare_demo, seed_demo_portal
 
 COLUMNS = [
     "finding_id",

@@ -26,11 +26,19 @@ from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..snapshot import Side, SideTables, read_side, write_side
-from .base import ApiUsage, Connector, Edge, EdgeOutcome, WriteResult, edge_table
+from assoc_audit.connectors.base import (
+    ApiUsage,
+    Connector,
+    Edge,
+    EdgeOutcome,
+    WriteResult,
+    edge_table,
+)
+from assoc_audit.snapshot import read_side, write_side
+from assoc_audit.tables import Side, SideTables
 
 if TYPE_CHECKING:
-    from ..config import IntegrationConfig
+    from assoc_audit.config import IntegrationConfig
 
 __all__ = [
     "ApiUsage",
@@ -52,14 +60,14 @@ def connector_for(config: IntegrationConfig, side: Side, **options: Any) -> Conn
     ``options`` go to the HubSpot connector (``workers``, ``rate_limit``, ``progress``, …).
     """
     if side == "hubspot" or config.app.kind == "hubspot":
-        from .hubspot import HubSpotConnector
+        from assoc_audit.connectors.hubspot.connector import HubSpotConnector
 
         return HubSpotConnector(config, side, **options)
     if config.app.kind == "files":
-        from .files import FilesConnector
+        from assoc_audit.connectors.files import FilesConnector
 
         return FilesConnector(config)
-    from .sql import SqlConnector
+    from assoc_audit.connectors.sql import SqlConnector
 
     return SqlConnector(config)
 

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
-from ..tables import (
+from assoc_audit.connectors.columns import map_text
+from assoc_audit.errors import DataError
+from assoc_audit.tables import (
     ASSOCIATION_COLUMNS,
     TEXT,
     TableStats,
@@ -30,10 +31,9 @@ from ..tables import (
     validate_associations,
     validate_records,
 )
-from .columns import map_text
 
 if TYPE_CHECKING:
-    from ..config import IntegrationConfig
+    from assoc_audit.config import IntegrationConfig
 
 __all__ = [
     "RESERVED_COLUMNS",

@@ -20,7 +20,7 @@ The contract (:class:`Connector`):
     (rows stored the other way round are flipped, duplicates merged); with
     ``from_ids`` only the links of those from-records. Label null = unlabeled.
 ``read_side()``
-    Everything the config audits as :class:`~assoc_audit.snapshot.SideTables`,
+    Everything the config audits as :class:`~assoc_audit.tables.SideTables`,
     with skipped, flipped and merged rows counted.
 ``create_edges(edges, *, check=True)`` / ``remove_edges(edges, *, check=True)``
     Write links given as an edge table (:func:`edge_table`), one outcome per
@@ -64,12 +64,12 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import pandas as pd
 
-from ..errors import DataError
-from ..tables import ASSOCIATION_COLUMNS, TEXT, empty_records, to_text
+from assoc_audit.errors import DataError
+from assoc_audit.tables import ASSOCIATION_COLUMNS, TEXT, empty_records, to_text
 
 if TYPE_CHECKING:
-    from ..config import IntegrationConfig
-    from ..snapshot import Side, SideTables
+    from assoc_audit.config import IntegrationConfig
+    from assoc_audit.tables import Side, SideTables
 
 __all__ = [
     "ApiUsage",
@@ -327,8 +327,7 @@ def read_side_by_parts(
     the links of every audited pair. Each part is validated by the connector;
     the stats count rows kept (nothing is skipped: only audited parts are read).
     """
-    from ..snapshot import SideTables, identifier_columns
-    from ..tables import TableStats, empty_associations
+    from assoc_audit.tables import SideTables, TableStats, empty_associations, identifier_columns
 
     side = connector.side
     frames = [

@@ -19,16 +19,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..tables import TEXT
+from assoc_audit.text import TEXT, text_series, to_arrow_text
 
-__all__ = [
-    "arrow_text",
-    "arrow_to_frame",
-    "isin_text",
-    "map_text",
-    "rows_to_frame",
-    "text_series",
-]
+__all__ = ["arrow_to_frame", "isin_text", "map_text", "rows_to_frame"]
 
 _ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError)
 
@@ -80,25 +73,14 @@ def rows_to_frame(rows: Sequence[Sequence[Any]], names: Sequence[str]) -> pd.Dat
 
 
 # ---------------------------------------------------------------------------
-# Text columns through Arrow (fast paths for the few operations connectors need)
-
-
-def arrow_text(values: pd.Series) -> pa.Array:
-    """A text column as one contiguous Arrow ``large_string`` array."""
-    array = pa.array(values.astype(TEXT), type=pa.large_string())
-    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
-
-
-def text_series(array: pa.Array, index: pd.Index) -> pd.Series:
-    """An Arrow text array as a ``TEXT`` Series with ``index``."""
-    out: pd.Series = pa.table([array], names=["v"]).to_pandas(types_mapper=lambda t: TEXT)["v"]
-    return out.set_axis(index)
+# Text columns through Arrow (fast paths for the few operations connectors need;
+# the text helpers themselves are assoc_audit.text's)
 
 
 def isin_text(values: pd.Series, among: pd.Series | Sequence[str]) -> np.ndarray:
     """For each value, whether it is one of ``among`` (nulls never are), computed in Arrow."""
     pool = among if isinstance(among, pd.Series) else pd.Series(list(among), dtype=TEXT)
-    found = pc.is_in(arrow_text(values), value_set=arrow_text(pool).drop_null())
+    found = pc.is_in(to_arrow_text(values), value_set=to_arrow_text(pool).drop_null())
     mask: np.ndarray = pc.fill_null(found, False).to_numpy(zero_copy_only=False)
     return mask
 
@@ -109,7 +91,7 @@ def map_text(values: pd.Series, mapping: Mapping[str, str]) -> pd.Series:
     Object names repeat a lot; mapping the few distinct values and decoding is
     much faster than a per-row lookup.
     """
-    encoded = pc.dictionary_encode(arrow_text(values))
+    encoded = pc.dictionary_encode(to_arrow_text(values).combine_chunks())
     mapped = pa.array(
         [mapping.get(v) if v is not None else None for v in encoded.dictionary.to_pylist()],
         type=pa.large_string(),

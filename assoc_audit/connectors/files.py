@@ -31,22 +31,27 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..errors import ConnectorError, DataError
-from ..tables import ASSOCIATION_COLUMNS, TEXT, TableStats, to_text
-from .app import (
+from assoc_audit.connectors.app import (
     AppLayout,
     canonical_associations,
     canonical_records,
     combine_stats,
 )
-from .base import ApiUsage, WriteResult, assemble_records, outcome_frame
-from .columns import arrow_to_frame, isin_text
-from .tablefile import TableFile, locate, locked
-from .writeplan import EdgeRequest, new_record_ids, record_rows, stored_edge_keys
+from assoc_audit.connectors.base import ApiUsage, WriteResult, assemble_records, outcome_frame
+from assoc_audit.connectors.columns import arrow_to_frame, isin_text
+from assoc_audit.connectors.tablefile import TableFile, locate, locked
+from assoc_audit.connectors.writeplan import (
+    EdgeRequest,
+    new_record_ids,
+    record_rows,
+    stored_edge_keys,
+)
+from assoc_audit.errors import ConnectorError, DataError
+from assoc_audit.tables import ASSOCIATION_COLUMNS, TEXT, TableStats, to_text
 
 if TYPE_CHECKING:
-    from ..config import IntegrationConfig
-    from ..snapshot import Side, SideTables
+    from assoc_audit.config import IntegrationConfig
+    from assoc_audit.tables import Side, SideTables
 
 __all__ = ["FilesConnector"]
 
@@ -154,7 +159,7 @@ class FilesConnector:
         return links.loc[keep.to_numpy()].reset_index(drop=True)
 
     def read_side(self) -> SideTables:
-        from ..snapshot import SideTables, identifier_columns
+        from assoc_audit.tables import SideTables, identifier_columns
 
         read_at = self._clock()
         frames, stats, files = [], [], {}

@@ -36,25 +36,30 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from ..config import sqlite_path
-from ..errors import ConnectorError, DataError
-from ..secrets import read_token, redact_text, register_secret
-from ..tables import ASSOCIATION_COLUMNS, TEXT, TableStats, to_text
-from .app import (
+from assoc_audit.config import sqlite_path
+from assoc_audit.connectors.app import (
     AppLayout,
     canonical_associations,
     canonical_records,
     combine_stats,
 )
-from .base import ApiUsage, WriteResult, assemble_records, outcome_frame
-from .columns import isin_text, rows_to_frame
-from .writeplan import EdgeRequest, new_record_ids, record_rows, stored_edge_keys
+from assoc_audit.connectors.base import ApiUsage, WriteResult, assemble_records, outcome_frame
+from assoc_audit.connectors.columns import isin_text, rows_to_frame
+from assoc_audit.connectors.writeplan import (
+    EdgeRequest,
+    new_record_ids,
+    record_rows,
+    stored_edge_keys,
+)
+from assoc_audit.errors import ConnectorError, DataError
+from assoc_audit.secrets import read_token, redact_text, register_secret
+from assoc_audit.tables import ASSOCIATION_COLUMNS, TEXT, TableStats, to_text
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
-    from ..config import IntegrationConfig
-    from ..snapshot import Side, SideTables
+    from assoc_audit.config import IntegrationConfig
+    from assoc_audit.tables import Side, SideTables
 
 __all__ = ["SqlConnector", "database_url"]
 
@@ -383,7 +388,7 @@ class SqlConnector:
         return links.loc[keep.to_numpy()].reset_index(drop=True)
 
     def read_side(self) -> SideTables:
-        from ..snapshot import SideTables, identifier_columns
+        from assoc_audit.tables import SideTables, identifier_columns
 
         read_at = self._clock()
         frames, stats, tables = [], [], {}

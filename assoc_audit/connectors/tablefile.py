@@ -35,10 +35,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from ..atomicfile import atomic_write
-from ..errors import DataError
-from ..tables import TEXT
-from .columns import arrow_to_frame
+from assoc_audit.atomicfile import atomic_write
+from assoc_audit.connectors.columns import arrow_to_frame
+from assoc_audit.errors import DataError
+from assoc_audit.tables import TEXT
 
 __all__ = ["TableFile", "locate", "locked"]
 

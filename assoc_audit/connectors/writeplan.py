@@ -15,11 +15,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import DataError
-from ..tables import ASSOCIATION_COLUMNS, TEXT, to_text
-from .app import AppLayout
-from .base import edge_table
-from .columns import arrow_text, isin_text, map_text, text_series
+from assoc_audit.connectors.app import AppLayout
+from assoc_audit.connectors.base import edge_table
+from assoc_audit.connectors.columns import isin_text, map_text
+from assoc_audit.errors import DataError
+from assoc_audit.tables import ASSOCIATION_COLUMNS, TEXT, to_text
+from assoc_audit.text import text_series, to_arrow_text
 
 __all__ = ["EdgeRequest", "new_record_ids", "next_ids", "record_rows", "stored_edge_keys"]
 
@@ -28,7 +29,7 @@ _SEP = "\x1f"
 
 def _join(*columns: pd.Series, empty_nulls: bool) -> pa.Array:
     """Columns joined row by row with a separator (null in, null out unless ``empty_nulls``)."""
-    arrays = [arrow_text(c) for c in columns]
+    arrays = [to_arrow_text(c) for c in columns]
     if empty_nulls:
         arrays = [pc.fill_null(a, "") for a in arrays]
     return pc.binary_join_element_wise(*arrays, pa.scalar(_SEP, pa.large_string()))

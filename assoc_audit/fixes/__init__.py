@@ -14,13 +14,13 @@ Modules: :mod:`.model` (operations, label sets, side models), :mod:`.digest`,
 :mod:`.journal`, :mod:`.apply` (with :mod:`.writer`), :mod:`.undo`, :mod:`.result`, :mod:`.cli`.
 """
 
-from .apply import apply_plan, default_journal
-from .journal import Journal, JournalState, read_journal
-from .model import Operation
-from .plan import FixPlan, PlanSummary, read_plan
-from .planning import make_plan, read_findings
-from .result import ApplyResult, PairConflict, Verification
-from .undo import make_undo_plan, undo_files
+from assoc_audit.fixes.apply import apply_plan, default_journal
+from assoc_audit.fixes.journal import Journal, JournalState, read_journal
+from assoc_audit.fixes.model import Operation
+from assoc_audit.fixes.plan import FixPlan, PlanSummary, read_plan
+from assoc_audit.fixes.planning import make_plan, read_findings
+from assoc_audit.fixes.result import ApplyResult, PairConflict, Verification
+from assoc_audit.fixes.undo import make_undo_plan, undo_files
 
 __all__ = [
     "ApplyResult",

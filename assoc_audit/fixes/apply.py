@@ -40,20 +40,26 @@ from contextlib import ExitStack, closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import DigestMismatch, PlanError
-from .effects import after_states
-from .journal import Journal, JournalState, now_text, read_journal
-from .lock import target_locks
-from .model import SIDES, Operation, PairKey, SideModel, format_labels
-from .plan import FixPlan
-from .result import ApplyResult, PairConflict, Verification
-from .states import States, read_states
-from .targets import check_targets, hubspot_sides, portal_ids_of, resolve_targets, written_sides
-from .writer import Progress, Run
+from assoc_audit.errors import DigestMismatch, PlanError
+from assoc_audit.fixes.effects import after_states
+from assoc_audit.fixes.journal import Journal, JournalState, now_text, read_journal
+from assoc_audit.fixes.lock import target_locks
+from assoc_audit.fixes.model import SIDES, Operation, PairKey, SideModel, format_labels
+from assoc_audit.fixes.plan import FixPlan
+from assoc_audit.fixes.result import ApplyResult, PairConflict, Verification
+from assoc_audit.fixes.states import States, read_states
+from assoc_audit.fixes.targets import (
+    check_targets,
+    hubspot_sides,
+    portal_ids_of,
+    resolve_targets,
+    written_sides,
+)
+from assoc_audit.fixes.writer import Progress, Run
 
 if TYPE_CHECKING:
-    from ..config import IntegrationConfig
-    from ..connectors.base import Connector
+    from assoc_audit.config import IntegrationConfig
+    from assoc_audit.connectors.base import Connector
 
 __all__ = ["apply_plan", "default_journal"]
 
@@ -193,7 +199,7 @@ def apply_plan(
     with ExitStack() as stack:
         conns: dict[str, Connector] = dict(connectors or {})
         for side in sorted(sides - set(conns)):
-            from ..connectors import connector_for
+            from assoc_audit.connectors import connector_for
 
             conns[side] = stack.enter_context(closing(connector_for(config, side, progress=False)))
         portals = portal_ids_of(config, sorted(sides & set(hubspot_sides(config))), conns)

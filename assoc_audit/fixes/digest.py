@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .model import Operation
+    from assoc_audit.fixes.model import Operation
 
 __all__ = ["canonical_json", "plan_digest"]
 

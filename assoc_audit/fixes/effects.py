@@ -24,9 +24,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ..errors import PlanError
-from .model import ACTIONS, SIDES, LabelSet, Operation, PairKey, label_key, pair_text
-from .states import States
+from assoc_audit.errors import PlanError
+from assoc_audit.fixes.model import (
+    ACTIONS,
+    SIDES,
+    LabelSet,
+    Operation,
+    PairKey,
+    label_key,
+    pair_text,
+)
+from assoc_audit.fixes.states import States
 
 __all__ = ["Draft", "after_states", "expand", "finalise"]
 

@@ -33,9 +33,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from ..atomicfile import fsync_dir
-from ..errors import PlanError
-from .model import Operation
+from assoc_audit.atomicfile import fsync_dir
+from assoc_audit.errors import PlanError
+from assoc_audit.fixes.model import Operation
 
 __all__ = ["JOURNAL_FORMAT", "Journal", "JournalState", "read_journal"]
 

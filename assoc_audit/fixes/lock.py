@@ -29,8 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import PlanError, TargetLocked
-from .digest import canonical_json
+from assoc_audit.errors import PlanError, TargetLocked
+from assoc_audit.fixes.digest import canonical_json
 
 __all__ = ["LOCK_DIR_ENV", "lock_dir", "lock_key", "target_locks"]
 

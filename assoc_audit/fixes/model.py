@@ -29,10 +29,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..config import HUBSPOT_PRIMARY_PAIRS
+from assoc_audit.config import HUBSPOT_PRIMARY_PAIRS
 
 if TYPE_CHECKING:
-    from ..config import IntegrationConfig
+    from assoc_audit.config import IntegrationConfig
 
 __all__ = [
     "ACTIONS",

@@ -24,11 +24,11 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from ..atomicfile import atomic_write_text
-from ..errors import PlanError
-from ..outputs import write_csv
-from .digest import plan_digest
-from .model import Operation, format_labels
+from assoc_audit.atomicfile import atomic_write_text
+from assoc_audit.errors import PlanError
+from assoc_audit.fixes.digest import plan_digest
+from assoc_audit.fixes.model import Operation, format_labels
+from assoc_audit.outputs import write_csv
 
 __all__ = ["PLAN_FORMAT", "PLAN_VERSION", "FixPlan", "PlanSummary", "csv_path", "read_plan"]
 

@@ -34,19 +34,19 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..emptyread import empty_reads_of, refuse_empty_reads
-from ..errors import DataError
-from ..findings import FINDING_COLUMNS
-from ..tables import TEXT
-from .effects import Draft, expand, finalise
-from .model import SIDES, Operation, PairKey, SideModel
-from .plan import FixPlan
-from .states import States, filter_links, read_links
-from .targets import hubspot_sides, portal_ids_of, resolve_targets, written_sides
+from assoc_audit.emptyread import empty_reads_of, refuse_empty_reads
+from assoc_audit.errors import DataError
+from assoc_audit.findings import FINDING_COLUMNS
+from assoc_audit.fixes.effects import Draft, expand, finalise
+from assoc_audit.fixes.model import SIDES, Operation, PairKey, SideModel
+from assoc_audit.fixes.plan import FixPlan
+from assoc_audit.fixes.states import States, filter_links, read_links
+from assoc_audit.fixes.targets import hubspot_sides, portal_ids_of, resolve_targets, written_sides
+from assoc_audit.tables import TEXT
 
 if TYPE_CHECKING:
-    from ..config import IntegrationConfig
-    from ..connectors.base import Connector
+    from assoc_audit.config import IntegrationConfig
+    from assoc_audit.connectors.base import Connector
 
 __all__ = ["ACTIONABLE", "make_plan", "plan_targets", "read_findings"]
 
@@ -101,7 +101,7 @@ def read_findings(folder: Path | str) -> pd.DataFrame:
 def _refuse_neutralised(frame: pd.DataFrame, source: Path) -> None:
     """A findings.csv cell the writer neutralised (a ``'`` before ``=``, ``+``, …) no longer
     holds the raw id or label: planning from it could write the wrong link."""
-    from ..outputs import FORMULA_PREFIXES
+    from assoc_audit.outputs import FORMULA_PREFIXES
 
     marks = tuple("'" + c for c in FORMULA_PREFIXES)
     for column in ("hubspot_from_id", "hubspot_to_id", "app_from_id", "app_to_id", "label"):
@@ -168,8 +168,8 @@ def _planning_states(
     wanted: dict[str, set[tuple[str, str, str]]],
     connectors: Mapping[str, Connector] | None,
 ) -> States:
-    from ..connectors import connector_for
-    from ..snapshot import read_side
+    from assoc_audit.connectors import connector_for
+    from assoc_audit.snapshot import read_side
 
     models: dict[str, SideModel] = {s: SideModel.of(config, s) for s in SIDES}
     states = States(models)
@@ -196,7 +196,7 @@ def plan_targets(
 ) -> dict[str, dict[str, Any]]:
     """The targets of ``operations`` (:func:`~.targets.resolve_targets`), with the portal id
     of each written HubSpot side read through its connector (opened here when not given)."""
-    from ..connectors import connector_for
+    from assoc_audit.connectors import connector_for
 
     sides = [s for s in written_sides(operations) if s in hubspot_sides(config)]
     with ExitStack() as stack:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .model import LabelSet, PairKey, format_labels, labels_to_json, pair_text
+from assoc_audit.fixes.model import LabelSet, PairKey, format_labels, labels_to_json, pair_text
 
 __all__ = ["ApplyResult", "PairConflict", "Verification"]
 

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..tables import ASSOCIATION_COLUMNS
-from .model import LabelSet, PairKey, SideModel, labels_from_json, labels_to_json
+from assoc_audit.fixes.model import LabelSet, PairKey, SideModel, labels_from_json, labels_to_json
+from assoc_audit.tables import ASSOCIATION_COLUMNS
 
 if TYPE_CHECKING:
-    from ..connectors.base import Connector
+    from assoc_audit.connectors.base import Connector
 
 __all__ = ["States", "filter_links", "read_links", "read_states"]
 

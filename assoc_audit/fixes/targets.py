@@ -35,14 +35,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConnectorError, DigestMismatch, PlanError
-from ..secrets import redact_url
-from .model import SIDES, Side, SideModel, label_key
+from assoc_audit.errors import ConnectorError, DigestMismatch, PlanError
+from assoc_audit.fixes.model import SIDES, Side, SideModel, label_key
+from assoc_audit.secrets import redact_url
 
 if TYPE_CHECKING:
-    from ..config import IntegrationConfig
-    from ..connectors.base import Connector
-    from .model import Operation
+    from assoc_audit.config import IntegrationConfig
+    from assoc_audit.connectors.base import Connector
+    from assoc_audit.fixes.model import Operation
 
 __all__ = [
     "HUBSPOT_API",
@@ -74,7 +74,7 @@ def location(config: IntegrationConfig, side: str) -> dict[str, Any]:
     if app.kind == "files":
         path = str(config.resolve(app.path)) if app.path is not None else ""
         return {"kind": "files", "path": path}
-    from ..connectors.sql import database_url
+    from assoc_audit.connectors.sql import database_url
 
     try:
         shown = database_url(config).render_as_string(hide_password=True)
@@ -104,7 +104,7 @@ def _labels(model: SideModel, pair: tuple[str, str]) -> dict[str, Any]:
 def _routes(
     config: IntegrationConfig, pairs: Sequence[tuple[str, str]]
 ) -> dict[str, dict[str, Any]]:
-    from ..connectors.app import AppLayout
+    from assoc_audit.connectors.app import AppLayout
 
     layout = AppLayout.from_config(config)
     model = SideModel.of(config, "app")
@@ -154,7 +154,7 @@ def portal_ids_of(
     config: IntegrationConfig, sides: Iterable[str], connectors: Mapping[str, Connector]
 ) -> dict[str, int]:
     """The portal id behind each HubSpot side in ``sides`` (one call per connector)."""
-    from ..connectors import portal_ids
+    from assoc_audit.connectors import portal_ids
 
     wanted = [s for s in sides if s in hubspot_sides(config)]
     return portal_ids({s: connectors[s] for s in wanted})

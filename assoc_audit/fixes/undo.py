@@ -25,16 +25,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import PlanError
-from .effects import Draft, expand, finalise
-from .journal import read_journal
-from .model import SIDES, PairKey, SideModel, label_key
-from .plan import FixPlan
-from .states import States
-from .targets import difference_within, resolve_targets
+from assoc_audit.errors import PlanError
+from assoc_audit.fixes.effects import Draft, expand, finalise
+from assoc_audit.fixes.journal import read_journal
+from assoc_audit.fixes.model import SIDES, PairKey, SideModel, label_key
+from assoc_audit.fixes.plan import FixPlan
+from assoc_audit.fixes.states import States
+from assoc_audit.fixes.targets import difference_within, resolve_targets
 
 if TYPE_CHECKING:
-    from ..config import IntegrationConfig
+    from assoc_audit.config import IntegrationConfig
 
 __all__ = ["make_undo_plan", "undo_files"]
 

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..errors import AssocAuditError
-from .journal import Journal, op_record
-from .model import SIDES, Operation
-from .plan import FixPlan
+from assoc_audit.errors import AssocAuditError
+from assoc_audit.fixes.journal import Journal, op_record
+from assoc_audit.fixes.model import SIDES, Operation
+from assoc_audit.fixes.plan import FixPlan
 
 if TYPE_CHECKING:
-    from ..connectors.base import Connector
+    from assoc_audit.connectors.base import Connector
 
 __all__ = ["Progress", "Run"]
 

@@ -26,10 +26,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .faults import FaultSettings
-    from .limits import Limits
-    from .models import SandboxBackend
-    from .server import DEFAULT_TOKEN, Sandbox, serve
+    from assoc_audit.sandbox.faults import FaultSettings
+    from assoc_audit.sandbox.limits import Limits
+    from assoc_audit.sandbox.models import SandboxBackend
+    from assoc_audit.sandbox.server import DEFAULT_TOKEN, Sandbox, serve
 
 __all__ = ["DEFAULT_TOKEN", "FaultSettings", "Limits", "Sandbox", "SandboxBackend", "serve"]
 

@@ -23,20 +23,24 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .control import ControlResponses
-from .exceptions import ApiError, not_found
-from .faults import FaultSettings, decide
-from .limits import Limits, RateLimiter
-from .models import SandboxBackend
-from .portals import Portal, unauthorized
-from .responses_account import AccountResponses
-from .responses_associations import AssociationResponses
-from .responses_objects import ObjectResponses
-from .stats import RequestStats
-from .urls import Route, compile_routes
-from .wire import Request, Response
+from assoc_audit.sandbox.control import ControlResponses
+from assoc_audit.sandbox.exceptions import ApiError, not_found
+from assoc_audit.sandbox.faults import FaultSettings, decide
+from assoc_audit.sandbox.limits import Limits, RateLimiter
+from assoc_audit.sandbox.models import SandboxBackend
+from assoc_audit.sandbox.portals import Portal, unauthorized
+from assoc_audit.sandbox.responses_account import AccountResponses
+from assoc_audit.sandbox.responses_associations import AssociationResponses
+from assoc_audit.sandbox.responses_objects import ObjectResponses
+from assoc_audit.sandbox.stats import RequestStats
+from assoc_audit.sandbox.urls import Route, compile_routes
+from assoc_audit.sandbox.wire import Request, Response
 
-__all__ = ["Outcome", "SandboxApp"]
+__all__ = ["Outcome", "SandboxApp", "Seeder"]
+
+#: ``seeder(request body)`` checks a seed request and returns ``load(backend, portal) ->
+#: counts``; it raises ValueError (or SandboxError) for a request it cannot serve.
+Seeder = Callable[[Mapping[str, Any]], Callable[[SandboxBackend, Portal], Mapping[str, int]]]
 
 log = logging.getLogger("assoc_audit.sandbox")
 
@@ -91,8 +95,11 @@ class SandboxApp:
         *,
         limits: Limits | None = None,
         faults: FaultSettings | None = None,
+        seeder: Seeder | None = None,
     ) -> None:
         self.backend = backend
+        #: Builds a portal's data for ``POST /_sandbox/seed`` (the emulator ships none).
+        self.seeder = seeder
         self._lock = threading.Lock()
         self._limits = limits or Limits()
         self._faults = faults or FaultSettings()

@@ -11,11 +11,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .associations import Associations, AssocPage, LinkSpec, Ref, Tx, to_record_id
-from .exceptions import ApiError, BatchItemError, not_found
-from .objecttypes import AssocType, ObjectType
-from .portals import Portal, Registry
-from .store import Store
+from assoc_audit.sandbox.associations import (
+    Associations,
+    AssocPage,
+    LinkSpec,
+    Ref,
+    Tx,
+    to_record_id,
+)
+from assoc_audit.sandbox.exceptions import ApiError, BatchItemError, not_found
+from assoc_audit.sandbox.objecttypes import AssocType, ObjectType
+from assoc_audit.sandbox.portals import Portal, Registry
+from assoc_audit.sandbox.store import Store
 
 __all__ = ["AssociationBatch", "CreatedPair", "DefaultPair"]
 

@@ -25,10 +25,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from .exceptions import ApiError, not_found, validation
-from .objecttypes import AssocType, ObjectType
-from .portals import Portal, PortalSchema, Registry
-from .store import Store
+from assoc_audit.sandbox.exceptions import ApiError, not_found, validation
+from assoc_audit.sandbox.objecttypes import AssocType, ObjectType
+from assoc_audit.sandbox.portals import Portal, PortalSchema, Registry
+from assoc_audit.sandbox.store import Store
 
 __all__ = ["AssocPage", "Associations", "Link", "LinkSpec", "Ref", "Tx", "to_record_id"]
 

@@ -28,19 +28,18 @@ from __future__ import annotations
 
 import sqlite3
 from itertools import repeat
-from typing import cast
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
 
-from ..errors import SandboxError
-from ..tables import to_text
-from .clock import Clock
-from .labels import Labels
-from .objecttypes import ObjectType
-from .portals import Portal, PortalSchema, Registry
-from .properties import READ_ONLY, PropertyDef
-from .store import Store
+from assoc_audit.sandbox.clock import Clock
+from assoc_audit.sandbox.errors import SandboxError
+from assoc_audit.sandbox.labels import Labels
+from assoc_audit.sandbox.objecttypes import ObjectType
+from assoc_audit.sandbox.portals import Portal, PortalSchema, Registry
+from assoc_audit.sandbox.properties import READ_ONLY, PropertyDef
+from assoc_audit.sandbox.store import Store
 
 __all__ = ["load_associations", "load_records"]
 
@@ -72,9 +71,36 @@ def _ids(values: pd.Series, source: str, column: str) -> np.ndarray:
     return arr
 
 
+_TEXT: Literal["string[pyarrow]"] = "string[pyarrow]"
+
+
+def _property_text(values: pd.Series) -> pd.Series:
+    """A loaded column as HubSpot property text (the emulator's own rule, not the toolkit's
+    canonical-table one): text kept as it is, whole numbers without ``.0``, other numbers as
+    Python prints them, booleans ``true``/``false``, empty text and nulls as null."""
+    s = values.reset_index(drop=True)
+    dtype = s.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        out = s.astype(object).map(lambda v: None if pd.isna(v) else str(v).lower())
+    elif pd.api.types.is_integer_dtype(dtype):
+        out = s.astype("Int64").astype(_TEXT)
+    elif pd.api.types.is_float_dtype(dtype):
+        arr = s.to_numpy(dtype="float64", na_value=np.nan)
+        whole = np.isfinite(arr) & (np.floor(arr) == arr)
+        other = ~np.isnan(arr) & ~whole
+        text = np.full(len(arr), None, dtype=object)
+        text[whole] = arr[whole].astype("int64").astype(str)
+        text[other] = [repr(float(v)) for v in arr[other]]
+        out = pd.Series(text, dtype=object)
+    else:  # text (object or string columns): kept verbatim; other objects as their text
+        out = s
+    out = out.astype(_TEXT)
+    return out.where(out != "", pd.NA)
+
+
 def _iso_column(values: pd.Series, source: str, column: str) -> np.ndarray:
     """Timestamps (ISO text or epoch ms) as stored text; null stays None."""
-    text = to_text(values, source=source, column=column, whole_numbers=False)
+    text = _property_text(values)
     digits = text.str.fullmatch(r"-?[0-9]+").fillna(False).to_numpy(dtype=bool)
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ms, UTC]")
     if digits.any():
@@ -136,7 +162,7 @@ def load_records(
             continue
         if name in READ_ONLY:
             continue
-        prop_cols[name] = to_text(df[col], source=source, column=name, whole_numbers=False)
+        prop_cols[name] = _property_text(df[col])
     props = pd.DataFrame(prop_cols) if prop_cols else pd.DataFrame(index=range(n))
     if prop_cols:
         json_lines = props.astype(object).to_json(orient="records", lines=True, force_ascii=False)

@@ -12,7 +12,10 @@ request statistics.
   (201 with the new portal's id); a token the CLI would refuse (:mod:`.tokens`) is a 400 that
   does not echo it, a token that already has a portal a 409 that does not name that portal;
 - ``POST /_sandbox/reset``: empty the caller's portal, its statistics and rate windows (204);
-- ``POST /_sandbox/seed`` ``{"contacts": N, "seed": 0, "reset": true}``: load a synthetic portal;
+- ``POST /_sandbox/seed`` ``{"contacts": N, "seed": 0, "reset": true}``: load a synthetic portal
+  through the server's *seeder* (a callable given to :class:`~.server.Sandbox` or
+  :func:`~.server.serve`; the emulator itself ships no data: ``assoc-audit sandbox serve``
+  passes :func:`assoc_audit.demo.synthetic.control_seeder`); without one, a 400;
 - ``POST /_sandbox/object-types`` ``{"name", "singular", "properties",
   "primaryDisplayProperty"}``: register a custom object type (201);
 - ``GET``/``PUT /_sandbox/limits``: read or change the caller's portal's limits (a partial
@@ -24,18 +27,25 @@ request statistics.
 from __future__ import annotations
 
 import threading
+from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
-from .. import __version__
-from ..errors import SandboxError
-from .exceptions import conflict, validation
-from .tokens import token_refusal
-from .wire import Request, Response
+from assoc_audit.sandbox.errors import SandboxError
+from assoc_audit.sandbox.exceptions import conflict, validation
+from assoc_audit.sandbox.tokens import token_refusal
+from assoc_audit.sandbox.wire import Request, Response
 
 if TYPE_CHECKING:
-    from .app import SandboxApp
+    from assoc_audit.sandbox.app import SandboxApp
 
 __all__ = ["ControlResponses"]
+
+
+def _version() -> str:
+    try:
+        return metadata.version("assoc-audit")
+    except metadata.PackageNotFoundError:  # a source tree, not installed
+        return "0.0.0+unknown"
 
 
 def _body(req: Request) -> dict[str, Any]:
@@ -62,7 +72,7 @@ class ControlResponses:
             {
                 "status": "ok",
                 "portals": len(self.app.backend.registry.all()),
-                "version": __version__,
+                "version": _version(),
             },
         )
 
@@ -102,20 +112,20 @@ class ControlResponses:
 
     def seed(self, req: Request) -> Response:
         assert req.portal is not None
-        from .seed import seed_portal, synthesize_portal
-
+        seeder = self.app.seeder
+        if seeder is None:
+            raise validation(
+                "this emulator has no seeder: POST /_sandbox/seed needs one "
+                "(Sandbox(seeder=...); assoc-audit sandbox serve has the synthetic one)"
+            )
         body = _body(req)
-        options = {k: body[k] for k in ("companies", "deals", "tickets") if k in body}
         try:
-            contacts = int(body.get("contacts", 1000))
-            seed = int(body.get("seed", 0))
-            portal_data = synthesize_portal(contacts=contacts, seed=seed, **options)
+            load = seeder(body)  # checks the request and builds the data: nothing changed yet
         except (TypeError, ValueError, SandboxError) as exc:
             raise validation(f"cannot synthesise this portal: {exc}") from None
         if body.get("reset", True):
             self.app.reset_portal(req.portal)
-        counts = seed_portal(self.app.backend, req.portal, portal_data)
-        return Response(200, {"loaded": counts})
+        return Response(200, {"loaded": load(self.app.backend, req.portal)})
 
     def register_object(self, req: Request) -> Response:
         assert req.portal is not None

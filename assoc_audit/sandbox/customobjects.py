@@ -15,12 +15,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .clock import Clock
-from .exceptions import conflict, validation
-from .objecttypes import AssocType, ObjectType
-from .portals import Portal, Registry
-from .properties import PropertyDef, property_from_request
-from .store import Store
+from assoc_audit.sandbox.clock import Clock
+from assoc_audit.sandbox.exceptions import conflict, validation
+from assoc_audit.sandbox.objecttypes import AssocType, ObjectType
+from assoc_audit.sandbox.portals import Portal, Registry
+from assoc_audit.sandbox.properties import PropertyDef, property_from_request
+from assoc_audit.sandbox.store import Store
 
 __all__ = ["register_object"]
 

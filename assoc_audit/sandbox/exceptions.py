@@ -4,8 +4,8 @@
 with an error: it carries the HTTP status, HubSpot's ``category`` (and
 optional ``subCategory``, ``context``), and turns into HubSpot's error body on
 the wire (:meth:`ApiError.body`). It subclasses
-:class:`~assoc_audit.errors.SandboxError`, so in-process callers (seeding,
-notebooks) can catch it like any other assoc_audit error.
+:class:`~assoc_audit.sandbox.errors.SandboxError`, so in-process callers (seeding,
+notebooks) can catch it like any other emulator error.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..errors import SandboxError
+from assoc_audit.sandbox.errors import SandboxError
 
 __all__ = ["ApiError", "BatchItemError", "conflict", "not_found", "validation"]
 

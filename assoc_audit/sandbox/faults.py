@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..errors import SandboxError
+from assoc_audit.sandbox.errors import SandboxError
 
 __all__ = ["FAULT_KINDS", "Fault", "FaultSettings", "decide"]
 

@@ -19,10 +19,10 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import replace
 
-from .exceptions import ApiError, BatchItemError, conflict, not_found, validation
-from .objecttypes import AssocType, ObjectType
-from .portals import Portal, PortalSchema, Registry
-from .store import Store
+from assoc_audit.sandbox.exceptions import ApiError, BatchItemError, conflict, not_found, validation
+from assoc_audit.sandbox.objecttypes import AssocType, ObjectType
+from assoc_audit.sandbox.portals import Portal, PortalSchema, Registry
+from assoc_audit.sandbox.store import Store
 
 __all__ = ["Labels", "LimitInput"]
 

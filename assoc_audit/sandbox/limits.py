@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from ..errors import SandboxError
-from .search import SearchCaps
+from assoc_audit.sandbox.errors import SandboxError
+from assoc_audit.sandbox.search import SearchCaps
 
 __all__ = ["Limits", "RateDecision", "RateLimiter", "parse_rate"]
 

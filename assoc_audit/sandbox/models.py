@@ -11,25 +11,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import pandas as pd
+from assoc_audit.sandbox.assoc_batch import AssociationBatch
+from assoc_audit.sandbox.associations import Associations
+from assoc_audit.sandbox.clock import Clock
+from assoc_audit.sandbox.customobjects import register_object
+from assoc_audit.sandbox.exceptions import conflict, not_found, validation
+from assoc_audit.sandbox.labels import Labels
+from assoc_audit.sandbox.objects import Objects
+from assoc_audit.sandbox.objecttypes import ObjectType
+from assoc_audit.sandbox.portals import Portal, PortalSchema, Registry
+from assoc_audit.sandbox.properties import PropertyDef, property_from_request, updated_property
+from assoc_audit.sandbox.search import SQL_FUNCTIONS, Search
+from assoc_audit.sandbox.store import Store
 
-from ..tables import TEXT
-from .assoc_batch import AssociationBatch
-from .associations import Associations
-from .bulk import load_associations, load_records
-from .clock import Clock
-from .customobjects import register_object
-from .exceptions import conflict, not_found, validation
-from .labels import Labels
-from .objects import Objects
-from .objecttypes import ObjectType
-from .portals import Portal, PortalSchema, Registry
-from .properties import PropertyDef, property_from_request, updated_property
-from .search import SQL_FUNCTIONS, Search
-from .store import Store
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Text columns of the frames the backend hands out (pandas and NumPy are imported only when
+#: frames are loaded or read, so serving the API needs neither).
+TEXT: Literal["string[pyarrow]"] = "string[pyarrow]"
 
 __all__ = ["SandboxBackend"]
 
@@ -81,12 +83,16 @@ class SandboxBackend:
 
     def load_records(self, token: PortalRef, object_type: str, df: pd.DataFrame) -> int:
         """Insert or replace records from a frame (``id`` + one column per property)."""
+        from assoc_audit.sandbox.bulk import load_records
+
         portal = self.portal(token)
         obj = self.object_type(portal, object_type)
         return load_records(self.store, self.registry, self.clock, portal=portal, obj=obj, df=df)
 
     def load_associations(self, token: PortalRef, df: pd.DataFrame) -> int:
         """Add links from a canonical associations frame (see :mod:`.bulk`)."""
+        from assoc_audit.sandbox.bulk import load_associations
+
         portal = self.portal(token)
         return load_associations(self.store, self.registry, self.labels, portal, df)
 
@@ -141,7 +147,7 @@ class SandboxBackend:
         mode = "update" if type_id in schema.limits else "create"
         _, errors = self.labels.set_limits(portal, f, t, [(None, type_id, max_to)], mode=mode)
         if errors:
-            from ..errors import SandboxError
+            from assoc_audit.sandbox.errors import SandboxError
 
             raise SandboxError(errors[0].message)
 
@@ -234,6 +240,8 @@ class SandboxBackend:
         self, token: PortalRef, object_type: str, properties: Sequence[str] = ()
     ) -> pd.DataFrame:
         """Live records: ``id``, ``createdate``, ``lastmodifieddate``, then ``properties``."""
+        import pandas as pd
+
         portal = self.portal(token)
         obj = self.object_type(portal, object_type)
         with self.store.read() as conn:
@@ -266,6 +274,9 @@ class SandboxBackend:
         self, token: PortalRef, from_object: str, to_object: str
     ) -> pd.DataFrame:
         """Links from→to in the canonical shape (``label`` None = unlabeled, ``Primary``)."""
+        import numpy as np
+        import pandas as pd
+
         portal = self.portal(token)
         schema = self.registry.schema(portal)
         f, t = schema.resolve(from_object), schema.resolve(to_object)

@@ -19,13 +19,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .associations import Associations, LinkSpec, Ref, Tx, to_record_id
-from .clock import Clock, parse_timestamp
-from .exceptions import ApiError, BatchItemError, conflict, not_found, validation
-from .objecttypes import ObjectType
-from .portals import Portal, PortalSchema, Registry
-from .properties import READ_ONLY, coerce_value
-from .store import Store
+from assoc_audit.sandbox.associations import Associations, LinkSpec, Ref, Tx, to_record_id
+from assoc_audit.sandbox.clock import Clock, parse_timestamp
+from assoc_audit.sandbox.exceptions import ApiError, BatchItemError, conflict, not_found, validation
+from assoc_audit.sandbox.objecttypes import ObjectType
+from assoc_audit.sandbox.portals import Portal, PortalSchema, Registry
+from assoc_audit.sandbox.properties import READ_ONLY, coerce_value
+from assoc_audit.sandbox.store import Store
 
 __all__ = ["AssocInput", "Objects", "Record", "WriteInput", "record_from_row"]
 

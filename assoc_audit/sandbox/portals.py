@@ -17,10 +17,10 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
-from .exceptions import ApiError, validation
-from .objecttypes import HUBSPOT_DEFINED, STANDARD_OBJECTS, AssocType, ObjectType
-from .properties import PropertyDef, standard_properties
-from .store import PORTAL_TABLES, Store
+from assoc_audit.sandbox.exceptions import ApiError, validation
+from assoc_audit.sandbox.objecttypes import HUBSPOT_DEFINED, STANDARD_OBJECTS, AssocType, ObjectType
+from assoc_audit.sandbox.properties import PropertyDef, standard_properties
+from assoc_audit.sandbox.store import PORTAL_TABLES, Store
 
 __all__ = ["Portal", "PortalSchema", "Registry", "token_hash"]
 

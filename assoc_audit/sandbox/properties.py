@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .exceptions import validation
-from .objecttypes import ObjectType
+from assoc_audit.sandbox.exceptions import validation
+from assoc_audit.sandbox.objecttypes import ObjectType
 
 __all__ = [
     "FIELD_TYPES",

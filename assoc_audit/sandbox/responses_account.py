@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .wire import Request, Response
+from assoc_audit.sandbox.wire import Request, Response
 
 __all__ = ["AccountResponses", "account_details"]
 

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from .assoc_batch import CreatedPair
-from .associations import AssocPage, LinkSpec
-from .exceptions import validation
-from .labels import LimitInput
-from .models import SandboxBackend
-from .objecttypes import AssocType, ObjectType
-from .portals import Portal, PortalSchema
-from .wire import Request, Response, batch_body, decode_cursor, encode_cursor, link_specs
+from assoc_audit.sandbox.assoc_batch import CreatedPair
+from assoc_audit.sandbox.associations import AssocPage, LinkSpec
+from assoc_audit.sandbox.exceptions import validation
+from assoc_audit.sandbox.labels import LimitInput
+from assoc_audit.sandbox.models import SandboxBackend
+from assoc_audit.sandbox.objecttypes import AssocType, ObjectType
+from assoc_audit.sandbox.portals import Portal, PortalSchema
+from assoc_audit.sandbox.wire import (
+    Request,
+    Response,
+    batch_body,
+    decode_cursor,
+    encode_cursor,
+    link_specs,
+)
 
 __all__ = ["AssociationResponses"]
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .exceptions import ApiError, BatchItemError, not_found, validation
-from .models import SandboxBackend
-from .objects import AssocInput, Record, WriteInput
-from .objecttypes import ObjectType
-from .portals import Portal, PortalSchema
-from .search import SearchRequest
-from .wire import (
+from assoc_audit.sandbox.exceptions import ApiError, BatchItemError, not_found, validation
+from assoc_audit.sandbox.models import SandboxBackend
+from assoc_audit.sandbox.objects import AssocInput, Record, WriteInput
+from assoc_audit.sandbox.objecttypes import ObjectType
+from assoc_audit.sandbox.portals import Portal, PortalSchema
+from assoc_audit.sandbox.search import SearchRequest
+from assoc_audit.sandbox.wire import (
     Request,
     Response,
     batch_body,

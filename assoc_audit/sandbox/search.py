@@ -20,12 +20,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .clock import parse_timestamp
-from .exceptions import validation
-from .objects import Record, record_from_row
-from .objecttypes import ObjectType
-from .portals import Portal, PortalSchema, Registry
-from .store import SqlFunction, Store
+from assoc_audit.sandbox.clock import parse_timestamp
+from assoc_audit.sandbox.exceptions import validation
+from assoc_audit.sandbox.objects import Record, record_from_row
+from assoc_audit.sandbox.objecttypes import ObjectType
+from assoc_audit.sandbox.portals import Portal, PortalSchema, Registry
+from assoc_audit.sandbox.store import SqlFunction, Store
 
 __all__ = ["OPERATORS", "SQL_FUNCTIONS", "Search", "SearchCaps", "SearchRequest"]
 

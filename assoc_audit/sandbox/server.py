@@ -24,13 +24,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from ..errors import SandboxError
-from .app import SandboxApp
-from .clock import Clock
-from .faults import FaultSettings
-from .limits import Limits, parse_rate
-from .models import SandboxBackend
-from .tokens import token_refusal
+from assoc_audit.sandbox.app import SandboxApp, Seeder
+from assoc_audit.sandbox.clock import Clock
+from assoc_audit.sandbox.errors import SandboxError
+from assoc_audit.sandbox.faults import FaultSettings
+from assoc_audit.sandbox.limits import Limits, parse_rate
+from assoc_audit.sandbox.models import SandboxBackend
+from assoc_audit.sandbox.tokens import token_refusal
 
 __all__ = ["DEFAULT_TOKEN", "Sandbox", "faults_from", "limits_from", "serve"]
 
@@ -154,6 +154,7 @@ class Sandbox:
         host: str = "127.0.0.1",
         port: int = 0,
         clock: Clock | None = None,
+        seeder: Seeder | None = None,
     ) -> None:
         self.tokens = tuple(tokens)
         if not self.tokens:
@@ -166,6 +167,7 @@ class Sandbox:
         self._host = host
         self._port = port
         self._clock = clock
+        self._seeder = seeder
         self._backend: SandboxBackend | None = None
         self._app: SandboxApp | None = None
         self._server: _Server | None = None
@@ -180,7 +182,7 @@ class Sandbox:
         try:
             for token in self.tokens:
                 backend.add_portal(token)
-            app = SandboxApp(backend, limits=self._limits, faults=self._faults)
+            app = SandboxApp(backend, limits=self._limits, faults=self._faults, seeder=self._seeder)
             server = _Server((self._host, self._port), app)
         except BaseException:
             backend.close()
@@ -311,6 +313,7 @@ def serve(
     prepare: Callable[[SandboxBackend], None] | None = None,
     ready: Callable[[str], None] | None = None,
     stop: threading.Event | None = None,
+    seeder: Seeder | None = None,
 ) -> None:
     """Serve the emulator until interrupted (or ``stop`` is set). Blocking.
 
@@ -324,7 +327,7 @@ def serve(
             backend.add_portal(token)
         if prepare is not None:
             prepare(backend)
-        app = SandboxApp(backend, limits=limits, faults=faults)
+        app = SandboxApp(backend, limits=limits, faults=faults, seeder=seeder)
         try:
             server = _Server((host, port), app)
         except OSError as exc:

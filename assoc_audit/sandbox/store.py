@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..errors import SandboxError
+from assoc_audit.sandbox.errors import SandboxError
 
 __all__ = ["SCHEMA_VERSION", "SqlFunction", "Store"]
 

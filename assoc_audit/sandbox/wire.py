@@ -15,12 +15,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .associations import LinkSpec
-from .exceptions import validation
-from .limits import Limits
-from .objects import Record
-from .objecttypes import AssocType, ObjectType
-from .portals import Portal, PortalSchema
+from assoc_audit.sandbox.associations import LinkSpec
+from assoc_audit.sandbox.exceptions import validation
+from assoc_audit.sandbox.limits import Limits
+from assoc_audit.sandbox.objects import Record
+from assoc_audit.sandbox.objecttypes import AssocType, ObjectType
+from assoc_audit.sandbox.portals import Portal, PortalSchema
 
 __all__ = [
     "Request",

@@ -17,7 +17,7 @@ Modules: :mod:`.library` (the scenarios a config calls for), :mod:`.model`
 :mod:`.runner` (setup, sync, check, clean-up), :mod:`.sync` (simulator or
 awaited data sync), :mod:`.check` (scoped audit and verdicts),
 :mod:`.results` (report), :mod:`.cli` (``assoc-audit scenarios``).
-The offline data sync itself is :mod:`assoc_audit.sandbox.datasync`.
+The offline data sync itself is :mod:`assoc_audit.scenarios.datasync`.
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .library import build_library
-    from .model import Scenario
-    from .plan import ScenarioPlan, plan_scenarios
-    from .results import ScenarioReport, ScenarioResult
-    from .runner import ScenarioRunner, run_scenarios
+    from assoc_audit.scenarios.library import build_library
+    from assoc_audit.scenarios.model import Scenario
+    from assoc_audit.scenarios.plan import ScenarioPlan, plan_scenarios
+    from assoc_audit.scenarios.results import ScenarioReport, ScenarioResult
+    from assoc_audit.scenarios.runner import ScenarioRunner, run_scenarios
 
 __all__ = [
     "Scenario",

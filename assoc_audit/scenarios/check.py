@@ -25,18 +25,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..audit import run_audit
-from ..connectors.base import assemble_records
-from ..snapshot import SideTables, identifier_columns
-from ..tables import TEXT, empty_associations
-from .model import Scenario, side_label, side_name
-from .results import ScenarioResult
+from assoc_audit.audit import run_audit
+from assoc_audit.connectors.base import assemble_records
+from assoc_audit.scenarios.model import Scenario, side_label, side_name
+from assoc_audit.scenarios.results import ScenarioResult
+from assoc_audit.tables import TEXT, SideTables, empty_associations, identifier_columns
 
 if TYPE_CHECKING:
-    from ..audit import AuditResult
-    from ..config import IntegrationConfig
-    from ..connectors.base import Connector
-    from ..snapshot import Side
+    from assoc_audit.audit import AuditResult
+    from assoc_audit.config import IntegrationConfig
+    from assoc_audit.connectors.base import Connector
+    from assoc_audit.tables import Side
 
 __all__ = ["Samples", "evaluate", "read_scoped", "tagged_ids", "target_present"]
 

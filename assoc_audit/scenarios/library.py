@@ -39,8 +39,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..reasons import Reason
-from .model import (
+from assoc_audit.reasons import Reason
+from assoc_audit.scenarios.model import (
     KINDS,
     Expected,
     Flow,
@@ -52,11 +52,11 @@ from .model import (
     side_label,
     side_name,
 )
-from .samples import can_exclude, duplicate_side, key_rule
+from assoc_audit.scenarios.samples import can_exclude, duplicate_side, key_rule
 
 if TYPE_CHECKING:
-    from ..config import AssociationEntry, IntegrationConfig
-    from ..snapshot import Side
+    from assoc_audit.config import AssociationEntry, IntegrationConfig
+    from assoc_audit.tables import Side
 
 __all__ = [
     "KINDS",
@@ -413,7 +413,7 @@ def build_library(
     if kinds is not None:
         unknown = sorted(set(kinds) - set(KINDS))
         if unknown:
-            from ..errors import AssocAuditError
+            from assoc_audit.errors import AssocAuditError
 
             raise AssocAuditError(
                 f"unknown scenario kind {', '.join(map(repr, unknown))} "

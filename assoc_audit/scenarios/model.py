@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from ..config import IntegrationConfig
-    from ..snapshot import Side
+    from assoc_audit.config import IntegrationConfig
+    from assoc_audit.tables import Side
 
 __all__ = [
     "KINDS",

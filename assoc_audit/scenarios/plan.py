@@ -31,14 +31,14 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-from ..config import sqlite_path
-from ..errors import ConnectorError
-from ..secrets import redact_url
-from .library import Scenario, build_library, side_name
+from assoc_audit.config import sqlite_path
+from assoc_audit.errors import ConnectorError
+from assoc_audit.scenarios.library import Scenario, build_library, side_name
+from assoc_audit.secrets import redact_url
 
 if TYPE_CHECKING:
-    from ..config import IntegrationConfig
-    from ..connectors.base import Connector
+    from assoc_audit.config import IntegrationConfig
+    from assoc_audit.connectors.base import Connector
 
 Side = Literal["hubspot", "app"]
 
@@ -76,7 +76,7 @@ class Target:
     def of(cls, config: IntegrationConfig, portals: Mapping[str, int] | None = None) -> Target:
         app = config.app
         if app.kind == "sql":
-            from ..connectors.sql import database_url
+            from assoc_audit.connectors.sql import database_url
 
             try:
                 url = database_url(config).render_as_string(hide_password=True)
@@ -176,7 +176,7 @@ def scenario_portals(
 ) -> dict[str, int]:
     """The portal ids behind the HubSpot sides of ``config`` (read through ``connectors``,
     or through connectors opened here): a real target's plan binds them."""
-    from ..connectors import connector_for, portal_ids
+    from assoc_audit.connectors import connector_for, portal_ids
 
     sides: tuple[Side, ...] = ("hubspot", "app") if config.app.kind == "hubspot" else ("hubspot",)
     with ExitStack() as stack:
@@ -206,7 +206,7 @@ def plan_scenarios(
         known = {s.id for s in build_library(config)}
         unknown = sorted(wanted - known)
         if unknown:
-            from ..errors import AssocAuditError
+            from assoc_audit.errors import AssocAuditError
 
             raise AssocAuditError(
                 f"unknown scenario {', '.join(unknown)} (this config has "
@@ -215,7 +215,7 @@ def plan_scenarios(
             )
         scenarios = tuple(s for s in scenarios if s.id in wanted)
     if not scenarios:
-        from ..errors import AssocAuditError
+        from assoc_audit.errors import AssocAuditError
 
         raise AssocAuditError("no scenario is left after the kinds and ids asked for", field="only")
     return ScenarioPlan(

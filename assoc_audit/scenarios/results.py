@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from ..atomicfile import atomic_write_text
-from ..outputs import write_csv
-from .model import Scenario
+from assoc_audit.atomicfile import atomic_write_text
+from assoc_audit.outputs import write_csv
+from assoc_audit.scenarios.model import Scenario
 
 __all__ = ["TABLE_COLUMNS", "CleanupResult", "ScenarioReport", "ScenarioResult", "Verdict"]
 

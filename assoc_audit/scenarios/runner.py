@@ -35,19 +35,26 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..errors import AssocAuditError, DigestMismatch, PlanError
-from ..sandbox.datasync import DataSyncSimulator, SyncBehaviour, SyncScope
-from .check import Samples, audit_scoped, evaluate, read_scoped, tagged_ids, target_present
-from .model import Scenario, side_label
-from .plan import ScenarioPlan, local_target, plan_scenarios, scenario_portals
-from .results import CleanupResult, ScenarioReport
-from .samples import depends_on_other, new_tag, record_values
-from .sync import AwaitSync, SimulatedSync, SyncDriver
+from assoc_audit.errors import AssocAuditError, DigestMismatch, PlanError
+from assoc_audit.scenarios.check import (
+    Samples,
+    audit_scoped,
+    evaluate,
+    read_scoped,
+    tagged_ids,
+    target_present,
+)
+from assoc_audit.scenarios.datasync import DataSyncSimulator, SyncBehaviour, SyncScope
+from assoc_audit.scenarios.model import Scenario, side_label
+from assoc_audit.scenarios.plan import ScenarioPlan, local_target, plan_scenarios, scenario_portals
+from assoc_audit.scenarios.results import CleanupResult, ScenarioReport
+from assoc_audit.scenarios.samples import depends_on_other, new_tag, record_values
+from assoc_audit.scenarios.sync import AwaitSync, SimulatedSync, SyncDriver
 
 if TYPE_CHECKING:
-    from ..config import IntegrationConfig
-    from ..connectors.base import Connector
-    from ..snapshot import Side
+    from assoc_audit.config import IntegrationConfig
+    from assoc_audit.connectors.base import Connector
+    from assoc_audit.tables import Side
 
 __all__ = ["ScenarioRunner", "run_scenarios"]
 
@@ -347,8 +354,8 @@ def run_scenarios(
     :class:`~assoc_audit.errors.DigestMismatch` for another); ``assume_real``
     treats even the emulator as a real portal (confirmation, awaited sync).
     """
-    from ..config import IntegrationConfig, load_config
-    from ..connectors import connector_for
+    from assoc_audit.config import IntegrationConfig, load_config
+    from assoc_audit.connectors import connector_for
 
     if not isinstance(config, IntegrationConfig):
         config = load_config(config)

@@ -20,12 +20,12 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from ..matching import rule_column
-from ..sandbox.portal_side import REQUIRED_PROPERTIES, display_values
+from assoc_audit.scenarios.portal_side import REQUIRED_PROPERTIES, display_values
+from assoc_audit.scenarios.simmatch import rule_column
 
 if TYPE_CHECKING:
-    from ..config import IntegrationConfig, MatchRule
-    from ..snapshot import Side
+    from assoc_audit.config import IntegrationConfig, MatchRule
+    from assoc_audit.tables import Side
 
 __all__ = [
     "HUBSPOT_UNIQUE",

@@ -3,7 +3,7 @@
 A :class:`SyncDriver` is handed the run's scope and a ``ready`` callback (True
 once every link expected to appear is on its target side):
 
-- :class:`SimulatedSync` runs the :class:`~assoc_audit.sandbox.datasync.DataSyncSimulator`
+- :class:`SimulatedSync` runs the :class:`~assoc_audit.scenarios.datasync.DataSyncSimulator`
   on the scope until a pass changes nothing (at most ``max_passes``);
 - :class:`AwaitSync` waits for HubSpot's real data sync: it polls ``ready``
   every ``interval`` seconds until it holds or ``timeout`` passes (then the
@@ -22,10 +22,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..sandbox.datasync import DataSyncSimulator, SyncScope
+from assoc_audit.scenarios.datasync import DataSyncSimulator, SyncScope
 
 if TYPE_CHECKING:
-    from ..snapshot import Side
+    from assoc_audit.tables import Side
 
 __all__ = ["AwaitSync", "SimulatedSync", "SyncDriver"]
 

@@ -10,8 +10,8 @@ import pandas as pd
 import yaml
 
 from assoc_audit.config import IntegrationConfig, load_config
+from assoc_audit.demo.synthetic import SyntheticPortal, seed_portal, synthesize_portal
 from assoc_audit.sandbox import Sandbox
-from assoc_audit.sandbox.seed import SyntheticPortal, seed_portal, synthesize_portal
 
 TOKEN_ENV = "ASSOC_AUDIT_TEST_HUBSPOT_TOKEN"
 APP_TOKEN_ENV = "ASSOC_AUDIT_TEST_APP_TOKEN"

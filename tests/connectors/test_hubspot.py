@@ -20,7 +20,7 @@ from hubspot_support import (
 
 from assoc_audit.connectors import Connector, connector_for, load_side
 from assoc_audit.connectors.hubspot import HubSpotConnector
-from assoc_audit.connectors.ratelimit import RetryPolicy
+from assoc_audit.connectors.hubspot.ratelimit import RetryPolicy
 from assoc_audit.errors import AuthError, DataError
 from assoc_audit.sandbox import Sandbox
 from assoc_audit.sandbox.clock import Clock

@@ -12,7 +12,7 @@ import pytest
 from hubspot_support import TOKEN, TOKEN_ENV, check_exact, config_data, seeded, write_config
 
 from assoc_audit.connectors.hubspot import HubSpotConnector
-from assoc_audit.connectors.ratelimit import RetryPolicy
+from assoc_audit.connectors.hubspot.ratelimit import RetryPolicy
 from assoc_audit.errors import HubSpotAPIError
 from assoc_audit.sandbox import Sandbox
 
@@ -111,7 +111,7 @@ def ns(**fields):
 
 
 def test_answer_shapes_name_what_is_missing():
-    from assoc_audit.connectors.hubspot_shapes import SHAPES, content_problem
+    from assoc_audit.connectors.hubspot.shapes import SHAPES, content_problem
 
     assert content_problem({"Content-Type": "application/json;charset=utf-8"}) is None
     assert content_problem({"content-type": "application/problem+json"}) is None
@@ -176,8 +176,8 @@ def test_answer_shapes_name_what_is_missing():
 
 def test_every_call_has_a_known_shape():
     from assoc_audit.connectors.base import UsageMeter
-    from assoc_audit.connectors.hubspot_api import ApiCaller
-    from assoc_audit.connectors.ratelimit import RateLimiter
+    from assoc_audit.connectors.hubspot.api import ApiCaller
+    from assoc_audit.connectors.hubspot.ratelimit import RateLimiter
 
     c = ApiCaller(limiter=RateLimiter(), meter=UsageMeter(), token_env="T", host="h")
     with pytest.raises(ValueError, match="no response shape is known for the endpoint 'nope'"):

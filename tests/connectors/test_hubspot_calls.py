@@ -11,11 +11,11 @@ import pytest
 from hubspot_support import VirtualTime
 
 from assoc_audit.connectors.base import UsageMeter
-from assoc_audit.connectors.hubspot_api import ApiCaller, api_error
-from assoc_audit.connectors.hubspot_fetch import Fetcher, max_from_message
-from assoc_audit.connectors.hubspot_schema import PairTypes, whole_number_text
-from assoc_audit.connectors.hubspot_shapes import Shape
-from assoc_audit.connectors.ratelimit import RateLimiter, RetryPolicy
+from assoc_audit.connectors.hubspot.api import ApiCaller, api_error
+from assoc_audit.connectors.hubspot.fetch import Fetcher, max_from_message
+from assoc_audit.connectors.hubspot.ratelimit import RateLimiter, RetryPolicy
+from assoc_audit.connectors.hubspot.schema import PairTypes, whole_number_text
+from assoc_audit.connectors.hubspot.shapes import Shape
 from assoc_audit.errors import AuthError, ConnectorError, HubSpotAPIError, RateLimited
 
 

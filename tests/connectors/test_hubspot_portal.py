@@ -6,7 +6,7 @@ import pytest
 from hubspot_support import APP_TOKEN, TOKEN, TOKEN_ENV, config_data, seeded, write_config
 
 from assoc_audit.connectors.hubspot import HubSpotConnector
-from assoc_audit.connectors.ratelimit import RetryPolicy
+from assoc_audit.connectors.hubspot.ratelimit import RetryPolicy
 from assoc_audit.errors import AuthError
 from assoc_audit.sandbox import Sandbox
 

@@ -8,7 +8,7 @@ from hubspot_support import TOKEN, TOKEN_ENV, rows, truth_links, write_config
 
 from assoc_audit.connectors import Edge, edge_table
 from assoc_audit.connectors.hubspot import HubSpotConnector
-from assoc_audit.connectors.ratelimit import RetryPolicy
+from assoc_audit.connectors.hubspot.ratelimit import RetryPolicy
 from assoc_audit.errors import AuthError, DataError, HubSpotAPIError
 from assoc_audit.sandbox import Sandbox
 

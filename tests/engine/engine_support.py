@@ -7,8 +7,12 @@ from typing import Any
 import pandas as pd
 
 from assoc_audit.config import IntegrationConfig, parse_config
-from assoc_audit.snapshot import SideTables, identifier_columns
-from assoc_audit.tables import validate_associations, validate_records
+from assoc_audit.tables import (
+    SideTables,
+    identifier_columns,
+    validate_associations,
+    validate_records,
+)
 
 
 def make_config(

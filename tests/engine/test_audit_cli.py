@@ -12,8 +12,8 @@ import pytest
 import yaml
 from engine_support import world, world_config
 
-from assoc_audit.audit_cli import default_report_folder
 from assoc_audit.cli import main
+from assoc_audit.outputs import default_report_folder
 from assoc_audit.snapshot import write_side
 
 

@@ -14,9 +14,13 @@ import pytest
 from assoc_audit.audit import run_audit
 from assoc_audit.config import load_config
 from assoc_audit.connectors import load_side
-from assoc_audit.sandbox.demo import build_demo, prepare_demo
-from assoc_audit.snapshot import SideTables, identifier_columns
-from assoc_audit.tables import validate_associations, validate_records
+from assoc_audit.demo.portal import build_demo, prepare_demo
+from assoc_audit.tables import (
+    SideTables,
+    identifier_columns,
+    validate_associations,
+    validate_records,
+)
 
 COLUMNS = [
     "finding_id",

@@ -10,9 +10,9 @@ from engine_support import world, world_config
 
 from assoc_audit.audit import run_audit
 from assoc_audit.config import parse_config
-from assoc_audit.history import append_history, history_row
+from assoc_audit.notebook.history import append_history, history_row
+from assoc_audit.notebook.setup_doc import build_setup_doc
 from assoc_audit.scenarios.results import CleanupResult, ScenarioReport
-from assoc_audit.setup_doc import build_setup_doc
 
 AUDIT_FILES = (
     "findings.csv",

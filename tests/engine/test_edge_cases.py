@@ -8,8 +8,7 @@ from engine_support import brief, make_config, make_side, world, world_config, w
 from assoc_audit.audit import run_audit
 from assoc_audit.findings import FINDING_COLUMNS
 from assoc_audit.matching import RECORDS_COLUMNS
-from assoc_audit.snapshot import SideTables
-from assoc_audit.tables import empty_associations, empty_records
+from assoc_audit.tables import SideTables, empty_associations, empty_records
 
 
 def test_both_sides_empty(tmp_path):

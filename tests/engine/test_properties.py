@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from assoc_audit.audit import run_audit
 from assoc_audit.findings import finding_id
 from assoc_audit.outputs import write_csv
-from assoc_audit.snapshot import SideTables
+from assoc_audit.tables import SideTables
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

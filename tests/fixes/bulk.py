@@ -1,4 +1,4 @@
-"""The fix scenario of :mod:`assoc_audit.sandbox.fixseed` on a running emulator, audited
+"""The fix scenario of :mod:`assoc_audit.demo.fixseed` on a running emulator, audited
 twice (with a baseline) and planned: about 5,000 operations of every kind."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from typing import Any
 
 from assoc_audit.audit import run_audit
 from assoc_audit.config import IntegrationConfig, load_config
+from assoc_audit.demo.fixseed import FixScenario, hubspot_links, seed_fix_scenario
 from assoc_audit.fixes import FixPlan, make_plan
-from assoc_audit.sandbox.fixseed import FixScenario, hubspot_links, seed_fix_scenario
 
 TOKEN = "sandbox-fix-bulk"
 TOKEN_ENV = "ASSOC_AUDIT_FIX_TOKEN"

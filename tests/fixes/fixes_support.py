@@ -15,8 +15,12 @@ import yaml
 from assoc_audit.audit import run_audit
 from assoc_audit.config import IntegrationConfig, load_config
 from assoc_audit.connectors import load_side
-from assoc_audit.snapshot import SideTables, identifier_columns
-from assoc_audit.tables import validate_associations, validate_records
+from assoc_audit.tables import (
+    SideTables,
+    identifier_columns,
+    validate_associations,
+    validate_records,
+)
 
 N_CONTACTS = 8
 N_COMPANIES = 6

@@ -14,11 +14,11 @@ from emu_support import actual, target
 
 from assoc_audit import load_config, run_audit
 from assoc_audit.connectors.hubspot import HubSpotConnector
-from assoc_audit.connectors.ratelimit import RetryPolicy
+from assoc_audit.connectors.hubspot.ratelimit import RetryPolicy
+from assoc_audit.demo.portal import DEMO_TOKEN, DEMO_TOKEN_ENV, prepare_demo, seed_demo_portal
 from assoc_audit.errors import DigestMismatch
 from assoc_audit.fixes import apply_plan, make_plan, make_undo_plan, read_journal, undo_files
 from assoc_audit.sandbox import Sandbox
-from assoc_audit.sandbox.demo import DEMO_TOKEN, DEMO_TOKEN_ENV, prepare_demo, seed_demo_portal
 
 WRITES = ("assoc.batch_create", "assoc.batch_archive", "assoc.batch_archive_labels")
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from assoc_audit.demo_run import patched_environ
+from assoc_audit.notebook.demorun import patched_environ
 from assoc_audit.sandbox import Sandbox
-from assoc_audit.sandbox.demo import DEMO_TOKEN_ENV, DemoData, prepare_demo, seed_demo_portal
+from assoc_audit.demo.portal import DEMO_TOKEN_ENV, DemoData, prepare_demo, seed_demo_portal
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"

@@ -15,7 +15,7 @@ from nb_support import SCALE, demo_portal, files_containing, run_nbval
 from assoc_audit import load_config, run_audit
 from assoc_audit.errors import NotebookError
 from assoc_audit.fixes import read_journal, read_plan
-from assoc_audit.runner import run_notebook
+from assoc_audit.notebook.runner import run_notebook
 
 pytestmark = [pytest.mark.notebooks, pytest.mark.slow]
 

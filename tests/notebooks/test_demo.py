@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from nb_support import files_containing, image, non_white_rows, screenshot
 
-from assoc_audit.sandbox.demo import DEMO_TOKEN
+from assoc_audit.demo.portal import DEMO_TOKEN
 
 pytestmark = [pytest.mark.notebooks, pytest.mark.slow]
 

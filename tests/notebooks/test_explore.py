@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from assoc_audit import explore
+from assoc_audit.notebook import explore
 from assoc_audit.errors import AssocAuditError
-from assoc_audit.explore import RecordRef, record_links
+from assoc_audit.notebook.explore import RecordRef, record_links
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +101,7 @@ def test_in_sync_record_has_no_reasons(result):
 
 
 def test_widgets_explorer_filters_and_lists_records(result):
-    from assoc_audit.widgets import mismatch_explorer
+    from assoc_audit.notebook.widgets import mismatch_explorer
 
     ex = mismatch_explorer(result)
     assert ex.reason.options[0] == "all" and "sync_gap" in ex.reason.options

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from assoc_audit.errors import DataError
-from assoc_audit.history import append_history, history_row, read_history
+from assoc_audit.notebook.history import append_history, history_row, read_history
 from assoc_audit.reasons import REASONS
 
 SUMMARY = {

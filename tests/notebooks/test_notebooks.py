@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 from nb_support import NOTEBOOKS, SCALE, demo_portal, run_nbval
 
-from assoc_audit.history import read_history
-from assoc_audit.runner import notebook_parameters, run_notebook
+from assoc_audit.notebook.history import read_history
+from assoc_audit.notebook.runner import notebook_parameters, run_notebook
 
 pytestmark = [pytest.mark.notebooks, pytest.mark.slow]
 

@@ -6,7 +6,7 @@ import re
 
 from nb_support import NOTEBOOKS, ROOT
 
-from assoc_audit.runner import notebook_parameters
+from assoc_audit.notebook.runner import notebook_parameters
 
 ROW = re.compile(
     r"^\| `(?P<name>\w+)` \| `(?P<type>[^`]+)` \| `(?P<default>[^`]*)` \| (?P<help>.*) \|$"

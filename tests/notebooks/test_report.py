@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from assoc_audit import report
+from assoc_audit.notebook import report
 from assoc_audit.reasons import REASONS
 
 

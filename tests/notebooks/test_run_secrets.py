@@ -16,7 +16,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from assoc_audit.runner import run_notebook
+from assoc_audit.notebook.runner import run_notebook
 from assoc_audit.secrets import REDACTED, redact_text, register_secret, secret_forms
 
 META = {

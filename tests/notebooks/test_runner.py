@@ -13,8 +13,8 @@ from nb_support import demo_portal, files_containing
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from assoc_audit.errors import NotebookError
-from assoc_audit.history import read_history
-from assoc_audit.runner import coerce_parameters, find_notebook, latest_run, run_notebook
+from assoc_audit.notebook.history import read_history
+from assoc_audit.notebook.runner import coerce_parameters, find_notebook, latest_run, run_notebook
 
 META = {
     "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},

@@ -19,7 +19,7 @@ from nb_support import SCALE, demo_portal, run_nbval
 from assoc_audit.config import load_config
 from assoc_audit.connectors import load_side
 from assoc_audit.errors import NotebookError
-from assoc_audit.runner import run_notebook
+from assoc_audit.notebook.runner import run_notebook
 
 pytestmark = [pytest.mark.notebooks, pytest.mark.slow]
 

@@ -9,7 +9,7 @@ import pytest
 from assoc_audit.cli import main
 from assoc_audit.config import load_config
 from assoc_audit.errors import SnapshotError
-from assoc_audit.setup_doc import (
+from assoc_audit.notebook.setup_doc import (
     PortalReport,
     build_setup_doc,
     portal_from_folder,

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from sandbox_helpers import Raw
 
+from assoc_audit.demo.synthetic import control_seeder
 from assoc_audit.sandbox import Sandbox
 from assoc_audit.sandbox.clock import Clock
 
@@ -37,6 +38,7 @@ def sb(fake_clock: FakeClock) -> Iterator[Sandbox]:
         rate_limit=0,
         limits={"search_per_second": 0},
         clock=Clock(monotonic=fake_clock),
+        seeder=control_seeder,
     ) as box:
         yield box
 

@@ -8,9 +8,9 @@ from hubspot.crm.associations.v4 import AssociationSpec
 from hubspot.crm.objects import SimplePublicObjectInputForCreate
 from sandbox_helpers import Raw, companies_frame, contacts_frame, links
 
+from assoc_audit.demo.synthetic import LABELS, seed_portal, synthesize_portal
 from assoc_audit.errors import SandboxError
 from assoc_audit.sandbox import Sandbox, SandboxBackend
-from assoc_audit.sandbox.seed import LABELS, seed_portal, synthesize_portal
 
 
 @pytest.fixture

@@ -15,14 +15,14 @@ import yaml
 
 from assoc_audit.config import IntegrationConfig, load_config
 from assoc_audit.connectors import load_side
-from assoc_audit.sandbox import Sandbox
-from assoc_audit.sandbox.demo import (
+from assoc_audit.demo.portal import (
     DEMO_TOKEN,
     DEMO_TOKEN_ENV,
     DemoData,
     prepare_demo,
     seed_demo_portal,
 )
+from assoc_audit.sandbox import Sandbox
 
 OBJECTS = ("contacts", "companies", "deals", "tickets")
 PROPERTIES = {

@@ -13,10 +13,10 @@ from scenario_support import demo, files_app
 
 from assoc_audit.audit import run_audit
 from assoc_audit.connectors import connector_for
+from assoc_audit.demo.portal import DEMO_TOKEN
 from assoc_audit.errors import SandboxError
-from assoc_audit.sandbox.datasync import DataSyncSimulator, SyncBehaviour, SyncScope
-from assoc_audit.sandbox.demo import DEMO_TOKEN
-from assoc_audit.sandbox.portal_side import PortalSide
+from assoc_audit.scenarios.datasync import DataSyncSimulator, SyncBehaviour, SyncScope
+from assoc_audit.scenarios.portal_side import PortalSide
 
 CC = ("contacts", "companies")
 

@@ -13,8 +13,8 @@ from scenario_support import assert_same, demo, files_app, picture
 
 from assoc_audit.connectors import connector_for
 from assoc_audit.errors import DigestMismatch, PlanError
-from assoc_audit.sandbox.datasync import DataSyncSimulator, SyncBehaviour
 from assoc_audit.scenarios import plan_scenarios, run_scenarios
+from assoc_audit.scenarios.datasync import DataSyncSimulator, SyncBehaviour
 from assoc_audit.scenarios.plan import scenario_portals
 from assoc_audit.scenarios.results import TABLE_COLUMNS
 from assoc_audit.scenarios.sync import AwaitSync, SimulatedSync

@@ -99,7 +99,7 @@ def test_sigterm_becomes_an_interrupt_only_during_the_run():
 
     import pytest
 
-    from assoc_audit.scenarios.cli import _terminate_as_interrupt
+    from assoc_audit.cli.scenarios import _terminate_as_interrupt
 
     before = signal.getsignal(signal.SIGTERM)
     with pytest.raises(KeyboardInterrupt), _terminate_as_interrupt():
