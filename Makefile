@@ -25,6 +25,7 @@ test: venv lint types pytest
 lint: venv
 	$(BIN)/ruff check assoc_audit tests benchmarks
 	$(BIN)/ruff format --check assoc_audit tests benchmarks
+	$(BIN)/lint-imports --no-cache
 
 types: venv
 	$(BIN)/mypy assoc_audit

@@ -32,6 +32,7 @@ from assoc_audit.fixes.plan import FixPlan
 from assoc_audit.fixes.planning import make_plan
 from assoc_audit.fixes.result import ApplyResult
 from assoc_audit.fixes.undo import make_undo_plan, undo_files
+from assoc_audit.notebook.templating import macro
 
 if TYPE_CHECKING:
     from assoc_audit.config import IntegrationConfig
@@ -158,10 +159,7 @@ def show_plan(session: FixSession, *, max_rows: int = 50) -> None:
     """The plan's digest, counts by action/side and object pair, and its first operations."""
     plan = session.plan
     summary = plan.summary()
-    _html(
-        f"<p><b>Plan</b> <code>{session.plan_file}</code><br>"
-        f"<b>Digest</b> <code>{plan.digest}</code><br>{summary.lines()[0]}</p>"
-    )
+    _html(_fixes("plan_head")(session.plan_file, plan.digest, summary.lines()[0]))
     if not len(plan):
         return
     counts = pd.DataFrame(
@@ -175,17 +173,16 @@ def show_plan(session: FixSession, *, max_rows: int = 50) -> None:
     frame = plan.frame().head(max_rows)
     _display(frame[list(_PREVIEW_COLUMNS)])
     if len(plan) > max_rows:
-        _html(f"<p>… and {len(plan) - max_rows} more operations in <code>plan.csv</code>.</p>")
+        _html(_fixes("more_operations")(len(plan) - max_rows))
+
+
+def _fixes(name: str) -> Any:
+    """A macro of ``templates/fixes.html.j2``."""
+    return macro("fixes.html.j2", name)
 
 
 def _show_result(result: ApplyResult) -> None:
-    _html("<pre>" + "\n".join(_escape(x) for x in result.lines()) + "</pre>")
-
-
-def _escape(text: str) -> str:
-    import html
-
-    return html.escape(text)
+    _html(_fixes("result")(result.lines()))
 
 
 def show_dry_run(session: FixSession) -> ApplyResult:
@@ -223,14 +220,8 @@ def apply_or_offer(
         _save(session, result, "apply.json")
         _show_result(result)
         return result
-    _html(
-        "<p>Dry run only: nothing was written. To apply this plan, set the parameter "
-        f"<code>confirm_digest = '{plan.digest}'</code> and run again, or run "
-        f"<code>assoc-audit apply --config {session.config_path} --plan {session.plan_file} "
-        f"--confirm {plan.digest}</code>"
-        + (", or click the button below" if interactive and len(plan) else "")
-        + ".</p>"
-    )
+    button = interactive and len(plan) > 0
+    _html(_fixes("dry_run")(plan.digest, session.config_path, session.plan_file, button))
     if interactive and len(plan):
         _offer_button(session, plan.digest)
     return None
@@ -268,22 +259,13 @@ def show_undo(session: FixSession) -> None:
     """How to undo what the journal records (and the undo plan's digest when it can)."""
     journal = session.journal
     if not journal.exists():
-        _html("<p>Nothing was applied from this plan yet: there is nothing to undo.</p>")
+        _html(_fixes("nothing_to_undo")())
         return
     state = read_journal(journal)
     if not state.ended:
-        _html(
-            f"<p>The apply recorded in <code>{journal}</code> did not finish: run it again with "
-            "the same digest to finish it, then it can be undone.</p>"
-        )
+        _html(_fixes("unfinished")(journal))
         return
     undo = make_undo_plan(session.config, journal)
     undo_file, _ = undo_files(journal)
     undo.write(undo_file)
-    _html(
-        f"<p>Journal: <code>{journal}</code><br>The undo plan has {len(undo)} operations; "
-        f"its digest is <code>{undo.digest}</code>. Review it, then:</p>"
-        f"<pre>assoc-audit undo --config {session.config_path} --journal {journal}   "
-        f"# dry run\nassoc-audit undo --config {session.config_path} --journal {journal} "
-        f"--confirm {undo.digest}</pre>"
-    )
+    _html(_fixes("undo_ready")(journal, len(undo), undo.digest, session.config_path))

@@ -10,12 +10,12 @@ throughout, nothing that needs interaction.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from assoc_audit.notebook.templating import macro, render
 from assoc_audit.reasons import DEFAULT_FAIL_ON, REASONS, Reason
 
 if TYPE_CHECKING:
@@ -142,53 +142,21 @@ def reason_table(summary: Mapping[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _card(label: str, value: str, note: str = "", tone: str = "") -> str:
-    note_html = f'<div class="aa-note">{html.escape(note)}</div>' if note else ""
-    return (
-        f'<div class="aa-card {tone}"><div class="aa-value">{html.escape(value)}</div>'
-        f'<div class="aa-label">{html.escape(label)}</div>{note_html}</div>'
-    )
-
-
-_SUMMARY_CSS = """
-<style>
-.aa-summary{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0.5em 0 1em 0}
-.aa-summary h2{margin:0 0 0.2em 0;font-size:1.5em}
-.aa-summary .aa-sub{color:#516f90;margin-bottom:0.8em}
-.aa-cards{display:flex;flex-wrap:wrap;gap:12px;margin-bottom:1em}
-.aa-card{flex:1 1 0;border:1px solid #cbd6e2;border-radius:8px;padding:10px 14px;
-  min-width:120px;max-width:230px;background:#f5f8fa}
-.aa-card.aa-bad{border-color:#c0392b;background:#fdf0ee}
-.aa-card.aa-good{border-color:#00a4bd;background:#e5f8f6}
-.aa-value{font-size:1.9em;font-weight:700;color:#33475b}
-.aa-label{font-size:0.95em;color:#33475b}
-.aa-note{font-size:0.8em;color:#516f90}
-.aa-reasons{border-collapse:collapse;font-size:0.95em}
-.aa-summary table.aa-reasons th,.aa-summary table.aa-reasons td{padding:3px 10px;
-  border-bottom:1px solid #e5e8eb;text-align:left !important}
-.aa-summary table.aa-reasons td.aa-n{text-align:right !important;
-  font-variant-numeric:tabular-nums}
-.aa-swatch{display:inline-block;width:0.9em;height:0.9em;border-radius:2px;margin-right:6px;
-  vertical-align:-1px}
-</style>
-"""
+def _card(label: str, value: str, note: str = "", tone: str = "") -> dict[str, Any]:
+    return {"label": label, "value": value, "note": note, "tone": tone, "seconds": None}
 
 
 def summary_html(summary: Mapping[str, Any], *, verdict: str | None = None) -> str:
-    """The report's opening block: headline cards, then findings per reason.
-
-    Timings and timestamps sit in ``aa-seconds`` / ``aa-time`` spans so tests
-    can mask them.
-    """
+    """The report's opening block: headline cards, then findings per reason
+    (``templates/summary.html.j2``; timings and timestamps in ``aa-seconds`` /
+    ``aa-time`` spans so tests can mask them)."""
     checked = _int(summary.get("links_checked"))
     in_sync = _int(summary.get("links_in_sync"))
     findings = _int(summary.get("findings_total", summary.get("findings")))
     failing = _int(summary.get("findings_failing"))
     pct = f"{100.0 * in_sync / checked:.1f}% of links checked" if checked else "no links checked"
-    seconds = _seconds(summary)
-    name = html.escape(str(summary.get("name", "")))
-    app = html.escape(str(summary.get("app_name", "the app")))
-    started = html.escape(str(summary.get("started_at", "")))
+    time_card = _card("audit time", "", "read, match, diff, explain")
+    time_card["seconds"] = _seconds(summary)
     cards = [
         _card("links checked", f"{checked:,}", "each link compared once"),
         _card("in sync", f"{in_sync:,}", pct, "aa-good"),
@@ -205,39 +173,29 @@ def summary_html(summary: Mapping[str, Any], *, verdict: str | None = None) -> s
             "aa-bad" if failing else "aa-good",
         ),
         _card("API calls", f"{_api_calls(summary):,}", "HubSpot and app connectors"),
+        time_card,
     ]
-    time_card = _card("audit time", "", "read, match, diff, explain")
-    if seconds is not None:
-        time_card = time_card.replace(
-            '<div class="aa-value"></div>',
-            f'<div class="aa-value"><span class="aa-seconds">{seconds:.1f} s</span></div>',
-        )
-    cards.append(time_card)
-    rows = []
     by_reason = summary.get("by_reason") or {}
     fail_on = set(summary.get("fail_on") or ())
-    for reason in REASON_ORDER:
-        n = _int(by_reason.get(reason))
-        swatch = f'<span class="aa-swatch" style="background:{REASON_COLORS[reason]}"></span>'
-        mark = " ✱" if reason in fail_on and n else ""
-        rows.append(
-            f"<tr><td>{swatch}{reason}{mark}</td><td>{Reason(reason).step}</td>"
-            f'<td>{html.escape(REASON_MEANINGS[reason])}</td><td class="aa-n">{n:,}</td></tr>'
-        )
-    verdict_html = f"<p><strong>{html.escape(verdict)}</strong></p>" if verdict else ""
-    return (
-        _SUMMARY_CSS
-        + '<div class="aa-summary">'
-        + f"<h2>{name}: HubSpot ↔ {app}</h2>"
-        + f'<div class="aa-sub">audit started <span class="aa-time">{started}</span></div>'
-        + verdict_html
-        + f'<div class="aa-cards">{"".join(cards)}</div>'
-        + '<table class="aa-reasons"><thead><tr><th>reason</th><th>step</th><th>meaning</th>'
-        + "<th>findings</th></tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table>"
-        + '<div class="aa-note">✱ counts against the run’s threshold (--fail-on)</div>'
-        + "</div>"
+    rows = [
+        {
+            "reason": reason,
+            "color": REASON_COLORS[reason],
+            "mark": reason in fail_on and _int(by_reason.get(reason)) > 0,
+            "step": Reason(reason).step,
+            "meaning": REASON_MEANINGS[reason],
+            "n": _int(by_reason.get(reason)),
+        }
+        for reason in REASON_ORDER
+    ]
+    return render(
+        "summary.html.j2",
+        name=str(summary.get("name", "")),
+        app=str(summary.get("app_name", "the app")),
+        started=str(summary.get("started_at", "")),
+        verdict=verdict,
+        cards=cards,
+        rows=rows,
     )
 
 
@@ -536,17 +494,7 @@ def table_html(
 ) -> str:
     """A plain HTML table (no index; text escaped; nulls empty) with a class per column."""
     column_classes = column_classes or {}
-    cols = [str(c) for c in frame.columns]
-    head = "".join(f'<th class="{column_classes.get(c, "")}">{html.escape(c)}</th>' for c in cols)
-    body = []
+    columns = [(str(c), column_classes.get(str(c), "")) for c in frame.columns]
     values = frame.astype(object).where(frame.notna(), "")
-    for row in values.itertuples(index=False, name=None):
-        cells = "".join(
-            f'<td class="{column_classes.get(c, "")}">{html.escape(str(v))}</td>'
-            for c, v in zip(cols, row, strict=True)
-        )
-        body.append(f"<tr>{cells}</tr>")
-    return (
-        f'<table class="{html.escape(classes)}"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table>"
-    )
+    rows = [[str(v) for v in row] for row in values.itertuples(index=False, name=None)]
+    return macro("tables.html.j2", "table")(columns, rows, classes=classes)

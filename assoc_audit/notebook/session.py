@@ -31,6 +31,7 @@ from assoc_audit.notebook.report import (
     summary_html,
     table_html,
 )
+from assoc_audit.notebook.templating import macro
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -259,18 +260,6 @@ def load_run(run_dir: str | Path, integration: Integration) -> Audit:
 # ---------------------------------------------------------------------------
 # Display (IPython is imported only when showing something)
 
-_TABLE_CSS = (
-    "<style>table.aa-table{border-collapse:collapse;font-size:0.9em;margin:0.3em 0 1em 0}"
-    "table.aa-table th{background:#f5f8fa;text-align:left !important;padding:4px 8px;"
-    "border-bottom:2px solid #cbd6e2;vertical-align:bottom}"
-    "table.aa-table td{padding:3px 8px;border-bottom:1px solid #e5e8eb;vertical-align:top;"
-    "text-align:left !important}"
-    "table.aa-table .aa-nowrap{white-space:nowrap}"
-    "table.aa-table .aa-small{font-size:0.85em;color:#516f90}"
-    "table.aa-table td.aa-wide{min-width:300px}"
-    ".aa-caption{color:#516f90;margin:0.2em 0}</style>"
-)
-
 
 def _display(obj: Any) -> None:
     from IPython.display import display
@@ -313,9 +302,7 @@ def show_trend(audit: Audit, *, last: int = 30) -> None:
 
 def show_text(text: str) -> None:
     """A paragraph of plain text (escaped) as HTML."""
-    import html
-
-    _display(_html(f'<p class="aa-caption">{html.escape(text)}</p>'))
+    _display(_html(macro("tables.html.j2", "caption")(text)))
 
 
 def show_table(
@@ -325,11 +312,9 @@ def show_table(
     column_classes: dict[str, str] | None = None,
 ) -> None:
     """A table without its index, text escaped, nulls empty."""
-    import html
-
-    head = f'<p class="aa-caption">{html.escape(caption)}</p>' if caption else ""
+    head = macro("tables.html.j2", "caption")(caption) if caption else ""
     body = table_html(frame, column_classes=column_classes)
-    _display(_html(_TABLE_CSS + head + body))
+    _display(_html(macro("tables.html.j2", "style")() + head + body))
 
 
 def _verdict(audit: Audit) -> str:
@@ -416,16 +401,14 @@ def show_run_details(integration: Integration, audit: Audit) -> None:
 
 def show_record(view: RecordView) -> None:
     """One record's links side by side (see :func:`assoc_audit.notebook.explore.record_links`)."""
-    import html
-
-    _display(_html(f"<h4>{html.escape(view.title)}</h4>"))
+    _display(_html(macro("tables.html.j2", "heading")(view.title)))
     show_table(view.links, column_classes={"why": "aa-wide", "HubSpot": "aa-nowrap"})
 
 
 def show_setup_doc(doc: SetupDoc) -> None:
     """The integration set-up document, rendered."""
-
-    _display(_html(_TABLE_CSS + doc.to_html(standalone=False).replace("aa-doc", "aa-table")))
+    style = macro("tables.html.j2", "style")()
+    _display(_html(style + doc.to_html(standalone=False, table_class="aa-table")))
 
 
 def show_widget(widget: Any) -> None:

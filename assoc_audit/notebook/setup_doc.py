@@ -15,7 +15,6 @@ from a live read (the HubSpot connector) or from a snapshot's ``meta.json``.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ import pandas as pd
 from assoc_audit.atomicfile import atomic_write_text
 from assoc_audit.errors import SnapshotError
 from assoc_audit.findings import noun
+from assoc_audit.notebook.templating import render
 from assoc_audit.secrets import redact_text, redact_url
 
 if TYPE_CHECKING:
@@ -249,30 +249,25 @@ class SetupDoc:
                 out += [f"- {_md_text(item)}" for item in body] + [""]
         return "\n".join(out).rstrip() + "\n"
 
-    def to_html(self, *, standalone: bool = True) -> str:
-        parts = [f"<h1>Integration set-up: {html.escape(self.name)}</h1>"]
-        parts += [f"<p>{_inline_html(line)}</p>" for line in self._intro()]
+    def to_html(self, *, standalone: bool = True, table_class: str = "aa-doc") -> str:
+        """The document as HTML (``templates/setup_doc.html.j2``): a page, or its body."""
+        sections = []
         for title, lead, body in self.sections():
-            parts.append(f"<h2>{html.escape(title)}</h2>")
-            if lead:
-                parts.append(f"<p>{html.escape(lead)}</p>")
+            section: dict[str, Any] = {"title": title, "lead": lead, "columns": None, "entries": []}
             if isinstance(body, pd.DataFrame):
-                parts.append(
-                    body.to_html(index=False, border=0, classes="aa-doc", na_rep="", escape=True)
-                )
+                values = body.astype(object).where(body.notna(), "")
+                section["columns"] = [(str(c), "") for c in body.columns]
+                section["rows"] = [[str(v) for v in row] for row in values.itertuples(index=False)]
             else:
-                parts.append("<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in body) + "</ul>")
-        body_html = "\n".join(parts)
-        if not standalone:
-            return body_html
-        return (
-            "<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
-            f"<title>Integration set-up: {html.escape(self.name)}</title>"
-            "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;"
-            "color:#33475b}table.aa-doc{border-collapse:collapse;margin-bottom:1em}"
-            "table.aa-doc th,table.aa-doc td{border-bottom:1px solid #dfe3eb;padding:4px 10px;"
-            "text-align:left;vertical-align:top}code{background:#f5f8fa}</style></head><body>\n"
-            f"{body_html}\n</body></html>\n"
+                section["entries"] = list(body)
+            sections.append(section)
+        return render(
+            "setup_doc.html.j2",
+            standalone=standalone,
+            name=self.name,
+            intro=[_spans(line) for line in self._intro()],
+            sections=sections,
+            table_class=table_class,
         )
 
     def write(self, folder: Path | str) -> tuple[Path, Path]:
@@ -317,13 +312,20 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join([head, rule, *rows])
 
 
-def _inline_html(line: str) -> str:
-    """Markdown ``**bold**`` and ``code`` spans of the intro lines, as HTML."""
+def _spans(line: str) -> list[tuple[str, str]]:
+    """An intro line's Markdown ``**bold**`` and ``code`` spans as (text, tag) pairs for the
+    HTML template (tag "" for plain text); the template escapes every text."""
     import re
 
-    text = html.escape(line)
-    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
-    return re.sub(r"`(.+?)`", r"<code>\1</code>", text)
+    out: list[tuple[str, str]] = []
+    for part in re.split(r"(\*\*.+?\*\*|`.+?`)", line):
+        if part.startswith("**") and part.endswith("**") and len(part) > 4:
+            out.append((part[2:-2], "strong"))
+        elif part.startswith("`") and part.endswith("`") and len(part) > 2:
+            out.append((part[1:-1], "code"))
+        elif part:
+            out.append((part, ""))
+    return out
 
 
 def _direction(config: IntegrationConfig, value: str) -> str:

@@ -187,6 +187,6 @@ def test_mismatches_with_filters_and_a_record(portal, runs, tmp_path):
     )
     nb = nbformat.read(str(run.executed), as_version=4)
     text = _outputs_text(nb)
-    assert "All 2 findings" in text and "Contact &#x27;Lena Labelle&#x27;" in text
-    assert "Contact &#x27;Priya Primary&#x27;" not in text  # only the record asked for
+    assert "All 2 findings" in text and "Contact &#39;Lena Labelle&#39;" in text
+    assert "Contact &#39;Priya Primary&#39;" not in text  # only the record asked for
     assert not (run.folder / "findings.csv").exists()  # a previous run is explored, not redone
