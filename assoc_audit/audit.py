@@ -148,20 +148,7 @@ def run_audit(
         timings["reconcile"] = time.perf_counter() - tick
 
         tick = time.perf_counter()
-        _register_suggestions(
-            con, config, hubspot=hubspot, app=app, matches=matches, rows=reconciled
-        )
-        findings = findings_frame(
-            render_findings(
-                con,
-                config,
-                hubspot=reconciled.hubspot,
-                app=reconciled.app,
-                labels=reconciled.labels,
-                ambiguity=matches.ambiguity,
-            )
-        )
-        records = records_frame(records_table(con, config))
+        findings, records = _render(con, config, hubspot, app, matches, reconciled)
         timings["render"] = time.perf_counter() - tick
     finally:
         con.close()
@@ -185,6 +172,29 @@ def run_audit(
     if out is not None:
         result.write(out)
     return result
+
+
+def _render(
+    con: Any,
+    config: IntegrationConfig,
+    hubspot: SideTables,
+    app: SideTables,
+    matches: Matches,
+    reconciled: _Reconciled,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The findings (suggestions for unmatched records included) and records.csv tables."""
+    _register_suggestions(con, config, hubspot=hubspot, app=app, matches=matches, rows=reconciled)
+    findings = findings_frame(
+        render_findings(
+            con,
+            config,
+            hubspot=reconciled.hubspot,
+            app=reconciled.app,
+            labels=reconciled.labels,
+            ambiguity=matches.ambiguity,
+        )
+    )
+    return findings, records_frame(records_table(con, config))
 
 
 @dataclass(frozen=True)
@@ -357,28 +367,10 @@ def _register_suggestions(
     )
 
 
-def _summary(
-    config: IntegrationConfig,
-    *,
-    hubspot: SideTables,
-    app: SideTables,
-    matches: Matches,
-    findings: pd.DataFrame,
-    link_counts: dict[str, int],
-    diff_counts: DiffCounts,
-    started_at: str,
-    timings: dict[str, float],
-    baseline: Path | str | None,
-    baseline_counts: dict[str, int],
-    fail_on: tuple[Reason, ...],
-    empty_reads: tuple[dict[str, Any], ...] = (),
-) -> AuditSummary:
-    by_reason = reason_counts()
-    by_reason.update({str(k): int(v) for k, v in findings["reason"].value_counts().items()})
-    by_action = action_counts()
-    by_action.update({str(k): int(v) for k, v in findings["action"].value_counts().items()})
-    by_side = side_counts()
-    by_side.update({str(k): int(v) for k, v in findings["present_in"].value_counts().items()})
+def _pair_summaries(
+    config: IntegrationConfig, findings: pd.DataFrame, diff_counts: DiffCounts
+) -> tuple[PairSummary, ...]:
+    """Per audited pair: its direction, links per side, in sync, findings by side and reason."""
     grouped = findings.groupby(
         ["from_object", "to_object", "present_in", "reason"], observed=True
     ).size()
@@ -403,12 +395,11 @@ def _summary(
                 findings=per_side,
             )
         )
-    links = {
-        "hubspot": sum(diff_counts.hubspot.values()),
-        "app": sum(diff_counts.app.values()),
-        "in_sync": sum(diff_counts.in_sync.values()),
-        **link_counts,
-    }
+    return tuple(pairs)
+
+
+def _row_counts(hubspot: SideTables, app: SideTables) -> dict[str, dict[str, Any]]:
+    """Each side's validation counts (rows read, kept, skipped, flipped, merged) and totals."""
     rows: dict[str, dict[str, Any]] = {
         side: {
             "records": tables.record_stats.to_dict(),
@@ -423,6 +414,39 @@ def _summary(
         "flipped": hubspot.association_stats.flipped + app.association_stats.flipped,
         "merged": hubspot.association_stats.merged + app.association_stats.merged,
     }
+    return rows
+
+
+def _summary(
+    config: IntegrationConfig,
+    *,
+    hubspot: SideTables,
+    app: SideTables,
+    matches: Matches,
+    findings: pd.DataFrame,
+    link_counts: dict[str, int],
+    diff_counts: DiffCounts,
+    started_at: str,
+    timings: dict[str, float],
+    baseline: Path | str | None,
+    baseline_counts: dict[str, int],
+    fail_on: tuple[Reason, ...],
+    empty_reads: tuple[dict[str, Any], ...] = (),
+) -> AuditSummary:
+    by_reason = reason_counts()
+    by_reason.update({str(k): int(v) for k, v in findings["reason"].value_counts().items()})
+    by_action = action_counts()
+    by_action.update({str(k): int(v) for k, v in findings["action"].value_counts().items()})
+    by_side = side_counts()
+    by_side.update({str(k): int(v) for k, v in findings["present_in"].value_counts().items()})
+    pairs = _pair_summaries(config, findings, diff_counts)
+    links = {
+        "hubspot": sum(diff_counts.hubspot.values()),
+        "app": sum(diff_counts.app.values()),
+        "in_sync": sum(diff_counts.in_sync.values()),
+        **link_counts,
+    }
+    rows = _row_counts(hubspot, app)
     api = {
         side: dict(tables.meta.get("api") or {"calls": 0, "retries": 0, "seconds": 0.0})
         for side, tables in (("hubspot", hubspot), ("app", app))
@@ -436,7 +460,7 @@ def _summary(
         by_reason=by_reason,
         by_action=by_action,
         by_side=by_side,
-        pairs=tuple(pairs),
+        pairs=pairs,
         links=links,
         matching=matches.counts,
         rows=rows,

@@ -44,6 +44,8 @@ def _direction_flags(direction: str) -> tuple[bool, bool]:
     return direction in ("two_way", "hubspot_to_app"), direction in ("two_way", "app_to_hubspot")
 
 
+# long function: one pass over the config's pairs and entries building three small tables row by
+# row; the rows share the per-pair state
 def config_tables(
     config: IntegrationConfig, hubspot_limits: list[dict[str, Any]] | None = None
 ) -> ConfigTables:

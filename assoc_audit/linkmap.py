@@ -101,6 +101,8 @@ def _label_codes(
     return rc, lab, dictionary
 
 
+# long function: one pipeline of SQL statements over one side's links whose steps share its
+# temporary tables
 def build_links(
     con: duckdb.DuckDBPyConnection,
     config: IntegrationConfig,

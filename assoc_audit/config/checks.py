@@ -126,10 +126,8 @@ def _base_url_problems(where: str, url: Any) -> list[ConfigProblem]:
     return [ConfigProblem(where, f"{_url_shown(url)} {why}", None, allowed)]
 
 
-def _association_problems(raw_entries: Any) -> list[ConfigProblem]:
-    problems: list[ConfigProblem] = []
-    if not isinstance(raw_entries, list):
-        return problems
+def _entries(raw_entries: list[Any]) -> list[_Entry]:
+    """The association entries that parsed well enough to check across entries."""
     entries: list[_Entry] = []
     for i, item in enumerate(raw_entries):
         if not isinstance(item, Mapping):
@@ -152,7 +150,14 @@ def _association_problems(raw_entries: Any) -> list[ConfigProblem]:
                 has_limit=item.get("app_max_per_record") is not None,
             )
         )
+    return entries
 
+
+def _association_problems(raw_entries: Any) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    if not isinstance(raw_entries, list):
+        return problems
+    entries = _entries(raw_entries)
     order: dict[frozenset[str], _Entry] = {}
     seen_label: dict[tuple[tuple[str, str], str | None], int] = {}
     seen_app_label: dict[tuple[tuple[str, str], str | None], int] = {}
@@ -222,6 +227,14 @@ def _association_problems(raw_entries: Any) -> list[ConfigProblem]:
                         "has no meaning when app_supported is false",
                     )
                 )
+    return problems + _shadowed_entries(entries, whole_pair)
+
+
+def _shadowed_entries(
+    entries: list[_Entry], whole_pair: dict[tuple[str, str], int]
+) -> list[ConfigProblem]:
+    """Entries of a pair that another entry marks as wholly unsupported: they never apply."""
+    problems = []
     for e in entries:
         idx = whole_pair.get(e.pair)
         if idx is not None and idx != e.index and e.app_supported:

@@ -1,9 +1,8 @@
 """The SQL connector: an app side in a database reachable through SQLAlchemy 2.x.
 
-``app.url`` is a SQLAlchemy URL, or ``app.url_env`` names the environment
-variable that holds it (recommended for anything with a password);
-``app.password_env`` names a variable holding only the password of a ``url``
-written without one. SQLite works out of the box (a relative path
+``app.url``, or the environment variable ``app.url_env`` names (plus
+``app.password_env``), says where the database is (:mod:`.sqlurl`). SQLite
+works out of the box (a relative path
 resolves against the config file's folder; a missing database file is an
 error, never silently created); PostgreSQL needs the ``postgres`` extra
 (psycopg 3), and plain ``postgresql://`` / ``postgres://`` URLs use it.
@@ -22,21 +21,17 @@ Messages name the URL without its password, the table, the row and the column.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from assoc_audit.config import sqlite_path
 from assoc_audit.connectors.app import (
     AppLayout,
     canonical_associations,
@@ -45,6 +40,8 @@ from assoc_audit.connectors.app import (
 )
 from assoc_audit.connectors.base import ApiUsage, WriteResult, assemble_records, outcome_frame
 from assoc_audit.connectors.columns import isin_text, rows_to_frame
+from assoc_audit.connectors.sqlurl import database_url
+from assoc_audit.connectors.sqlvalues import error_text, typed, typed_ids
 from assoc_audit.connectors.writeplan import (
     EdgeRequest,
     new_record_ids,
@@ -52,7 +49,6 @@ from assoc_audit.connectors.writeplan import (
     stored_edge_keys,
 )
 from assoc_audit.errors import ConnectorError, DataError
-from assoc_audit.secrets import read_token, redact_text, register_secret
 from assoc_audit.tables import ASSOCIATION_COLUMNS, TEXT, TableStats, to_text
 
 if TYPE_CHECKING:
@@ -61,128 +57,13 @@ if TYPE_CHECKING:
     from assoc_audit.config import IntegrationConfig
     from assoc_audit.tables import Side, SideTables
 
-__all__ = ["SqlConnector", "database_url"]
+__all__ = ["SqlConnector"]
 
 Clock = Callable[[], datetime]
-_INT = re.compile(r"^[+-]?[0-9]+$")
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _from_env(name: str, what: str, key: str) -> str:
-    """The value of environment variable ``name`` (registered as a secret); never echoed."""
-    value = read_token(name)
-    if value is None:
-        raise ConnectorError(
-            f"${name} is not set: put {what} in that environment variable ({key} names it)",
-            field=key,
-        )
-    return value
-
-
-#: Query parameters of a database URL that hold secrets (hidden wherever they appear).
-_SECRET_QUERY = re.compile(r"(pass|pwd|secret|token|key)", re.IGNORECASE)
-
-
-def _register_url_secrets(parsed: sa.URL, text: str) -> None:
-    """Hide the URL's password (as parsed and as written) and secret query values."""
-    if parsed.password:
-        register_secret(str(parsed.password))
-    with suppress(ValueError):
-        written = urlsplit(text).password
-        if written:
-            register_secret(written)
-    for key, value in parsed.query.items():
-        if _SECRET_QUERY.search(key):
-            for item in (value,) if isinstance(value, str) else value:
-                register_secret(str(item))
-
-
-def database_url(config: IntegrationConfig, url: str | None = None) -> sa.URL:
-    """The app's SQLAlchemy URL, resolved: from ``url`` (when given), ``app.url_env`` or
-    ``app.url``, with the password from ``app.password_env`` when the config names one.
-
-    Environment variables are read here, when connecting (never at import or
-    config load), and their values registered for redaction; an unset or empty
-    variable is a ConnectorError naming the variable. Relative SQLite paths
-    resolve against the config's folder; PostgreSQL goes through psycopg 3.
-    ``render_as_string(hide_password=True)`` is the form to show.
-    """
-    app = config.app
-    env = app.url_env if url is None else None
-    text: str | None = url if url is not None else app.url
-    if env:
-        text = _from_env(env, "the app database's SQLAlchemy URL", "app.url_env")
-    if not text:
-        raise ConnectorError(
-            "app.url: required to read or write the app's database (or app.url_env: the "
-            "name of an environment variable holding the URL)"
-        )
-    text = sqlite_path(text, config.base_dir)
-    text = re.sub(r"^(?:postgres|postgresql)://", "postgresql+psycopg://", text)
-    try:
-        parsed = sa.make_url(text)
-    except sa_exc.ArgumentError:
-        if env:
-            raise ConnectorError(
-                f"app.url_env: ${env} does not hold a database URL", field="app.url_env"
-            ) from None
-        raise ConnectorError(f"app.url: not a database URL: {redact_text(text)}") from None
-    _register_url_secrets(parsed, text)
-    if app.password_env:
-        if parsed.password:
-            where = f"the URL in ${env}" if env else "app.url"
-            raise ConnectorError(
-                f"app.password_env: {where} has a password already; remove one of them",
-                field="app.password_env",
-            )
-        password = _from_env(app.password_env, "the app database's password", "app.password_env")
-        parsed = parsed.set(password=password)
-    return parsed
-
-
-def _error_text(exc: BaseException) -> str:
-    """A database error's own first line (no SQL, no parameters), secrets hidden."""
-    inner = getattr(exc, "orig", None) or exc
-    lines = str(inner).strip().splitlines()
-    return redact_text(lines[0] if lines else type(inner).__name__)
-
-
-def _python_type(column: sa.Column[Any]) -> type:
-    try:
-        return column.type.python_type
-    except NotImplementedError:
-        return str
-
-
-def _typed(column: sa.Column[Any], value: str | None) -> Any:
-    """A text value converted for ``column``'s type; ValueError if it cannot be stored."""
-    if value is None:
-        return None
-    kind = _python_type(column)
-    if kind is int:
-        if not _INT.match(value):
-            raise ValueError(f"{value!r} is not a whole number for column {column.name!r}")
-        return int(value)
-    if kind in (float, Decimal):
-        try:
-            return kind(value)
-        except (ValueError, InvalidOperation):
-            raise ValueError(f"{value!r} is not a number for column {column.name!r}") from None
-    return value
-
-
-def _typed_ids(column: sa.Column[Any], values: Collection[str]) -> list[Any]:
-    """Ids converted for ``column``; ids that cannot be stored there are left out."""
-    out = []
-    for v in values:
-        try:
-            out.append(_typed(column, v))
-        except ValueError:
-            continue
-    return out
 
 
 class SqlConnector:
@@ -237,7 +118,7 @@ class SqlConnector:
             conn = self._engine.connect()
         except sa_exc.SQLAlchemyError as exc:
             raise ConnectorError(
-                f"{self._shown}: cannot connect: {_error_text(exc)}", file=self._shown
+                f"{self._shown}: cannot connect: {error_text(exc)}", file=self._shown
             ) from None
         with conn:
             if write:
@@ -264,7 +145,7 @@ class SqlConnector:
             ) from None
         except sa_exc.SQLAlchemyError as exc:
             raise ConnectorError(
-                f"{self._shown}: cannot read table {name!r}: {_error_text(exc)}", file=self._shown
+                f"{self._shown}: cannot read table {name!r}: {error_text(exc)}", file=self._shown
             ) from None
         self._tables[name] = table
         return table
@@ -283,7 +164,7 @@ class SqlConnector:
                 rows = list(conn.execute(stmt).all())
         except errors as exc:
             raise ConnectorError(
-                f"{self._source(table.fullname)}: {_error_text(exc)}", file=self._shown
+                f"{self._source(table.fullname)}: {error_text(exc)}", file=self._shown
             ) from None
         return rows_to_frame(rows, columns), rows
 
@@ -357,12 +238,12 @@ class SqlConnector:
         a, b = self._layout.app_object(pair[0]), self._layout.app_object(pair[1])
         forward = [table.c.from_object == a, table.c.to_object == b]
         if ids is not None:
-            forward.append(table.c.from_id.in_(_typed_ids(table.c.from_id, ids)))
+            forward.append(table.c.from_id.in_(typed_ids(table.c.from_id, ids)))
         clauses = [sa.and_(*forward)]
         if pair[0] != pair[1]:
             reverse = [table.c.from_object == b, table.c.to_object == a]
             if ids is not None:
-                reverse.append(table.c.to_id.in_(_typed_ids(table.c.to_id, ids)))
+                reverse.append(table.c.to_id.in_(typed_ids(table.c.to_id, ids)))
             clauses.append(sa.and_(*reverse))
         return sa.or_(*clauses)
 
@@ -431,7 +312,7 @@ class SqlConnector:
         label_nullable = table.c.label.nullable is not False
         values = []
         for rec in rows.astype(object).where(rows.notna(), None).to_dict("records"):
-            item = {c: _typed(table.c[c], rec[c]) for c in ASSOCIATION_COLUMNS}
+            item = {c: typed(table.c[c], rec[c]) for c in ASSOCIATION_COLUMNS}
             if item["label"] is None and not label_nullable:
                 item["label"] = ""
             values.append(item)
@@ -459,7 +340,7 @@ class SqlConnector:
             for col in ("from_id", "to_id"):
                 for pos in np.flatnonzero(request.writable & (status != "failed")):
                     try:
-                        _typed(table.c[col], request.edges[col].iloc[pos])
+                        typed(table.c[col], request.edges[col].iloc[pos])
                     except ValueError as exc:
                         status[pos], message[pos] = "failed", str(exc)
         todo = np.flatnonzero(request.writable & (status != "failed"))
@@ -488,7 +369,7 @@ class SqlConnector:
                         "INSTEAD OF triggers)"
                     )
             except (sa_exc.SQLAlchemyError, ConnectorError) as exc:
-                text = exc.message if isinstance(exc, ConnectorError) else _error_text(exc)
+                text = exc.message if isinstance(exc, ConnectorError) else error_text(exc)
                 status[rows] = "failed"
                 message[rows] = text
         op = "create_edges" if create else "remove_edges"
@@ -538,7 +419,7 @@ class SqlConnector:
             rows = record_rows(records, ids)
             try:
                 values = [
-                    {str(c): _typed(table.c[str(c)], v) for c, v in rec.items()}
+                    {str(c): typed(table.c[str(c)], v) for c, v in rec.items()}
                     for rec in rows.astype(object).where(rows.notna(), None).to_dict("records")
                 ]
                 if values:
@@ -549,7 +430,7 @@ class SqlConnector:
                 ) from None
             except sa_exc.SQLAlchemyError as exc:
                 raise ConnectorError(
-                    f"{self._source(table.fullname)}: {_error_text(exc)}", file=self._shown
+                    f"{self._source(table.fullname)}: {error_text(exc)}", file=self._shown
                 ) from None
         out = records.copy()
         out["record_id"] = pd.Series(ids.to_numpy(), index=records.index, dtype=TEXT)
@@ -566,14 +447,14 @@ class SqlConnector:
             with self._connect(write=True) as conn:
                 for start in range(0, len(unique), self._batch):
                     chunk = [str(v) for v in unique[start : start + self._batch]]
-                    typed = _typed_ids(table.c.id, chunk)
+                    typed = typed_ids(table.c.id, chunk)
                     found, _ = self._select(conn, table, ["id"], table.c.id.in_(typed))
                     there = to_text(found["id"], source="", column="id", whole_numbers=False)
                     present |= isin_text(wanted, there)
                     ends = [
                         sa.and_(
                             links.c[f"{e}_object"] == app_obj,
-                            links.c[f"{e}_id"].in_(_typed_ids(links.c[f"{e}_id"], chunk)),
+                            links.c[f"{e}_id"].in_(typed_ids(links.c[f"{e}_id"], chunk)),
                         )
                         for e in ("from", "to")
                     ]
@@ -581,7 +462,7 @@ class SqlConnector:
                     conn.execute(sa.delete(table).where(table.c.id.in_(typed)))
         except sa_exc.SQLAlchemyError as exc:
             raise ConnectorError(
-                f"{self._source(table.fullname)}: {_error_text(exc)}", file=self._shown
+                f"{self._source(table.fullname)}: {error_text(exc)}", file=self._shown
             ) from None
         status = np.where(present & first, "ok", "already").astype(object)
         keys = pd.DataFrame({"object": [obj] * len(wanted), "record_id": wanted.to_numpy()})

@@ -99,6 +99,8 @@ DP = ("deals", "contacts")
 TC = ("tickets", "companies")
 
 
+# long function: the planted cases, one after the other, a few lines each: a table of demo data
+# more than logic
 def plant() -> Planter:
     p = Planter()
 

@@ -90,6 +90,8 @@ class DemoData:
 # The in-sync base
 
 
+# long function: the demo's base data, object by object, in one deterministic pass (one random
+# generator)
 def _base(scale: int) -> tuple[dict[str, pd.DataFrame], list[pd.DataFrame], dict[str, Any]]:
     n = max(int(scale), 10)
     nc = max(n // 5, 2)

@@ -190,6 +190,8 @@ def _links(
     )
 
 
+# long function: a synthetic portal, object by object, in one deterministic pass (one random
+# generator, shared sizes)
 def synthesize_portal(
     contacts: int = 1000,
     seed: int = 0,

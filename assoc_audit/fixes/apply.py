@@ -208,31 +208,14 @@ def apply_plan(
         )
         open_journal: Journal | None = None
         if confirm is not None and journal_path is not None:
-            stack.enter_context(
-                target_locks(
-                    plan.targets,
-                    tuple(sorted(sides)),
-                    journal=journal_path,
-                    plan_file=plan_file,
-                )
+            locks = target_locks(
+                plan.targets, tuple(sorted(sides)), journal=journal_path, plan_file=plan_file
             )
-            open_journal = stack.enter_context(
-                Journal.open(
-                    journal_path,
-                    digest=plan.digest,
-                    kind=plan.kind,
-                    targets=plan.targets,
-                    operations=len(plan),
-                    plan_file=str(plan_file) if plan_file is not None else None,
-                )
-            )
+            stack.enter_context(locks)
+            open_journal = stack.enter_context(_open_journal(plan, journal_path, plan_file))
             known = open_journal.state
-        elif journal_path is not None and journal_path.exists():
-            known = read_journal(journal_path)
-            if known.digest != plan.digest:
-                known = JournalState(journal_path)
         else:
-            known = JournalState(journal_path or Path("-"))
+            known = _known(plan, journal_path)
         usage_before: dict[str, Any] = {s: conns[s].usage() for s in sides}
         return _apply(
             plan,
@@ -247,6 +230,26 @@ def apply_plan(
             progress=progress,
             stack=stack,
         )
+
+
+def _open_journal(plan: FixPlan, path: Path, plan_file: Path | str | None) -> Journal:
+    return Journal.open(
+        path,
+        digest=plan.digest,
+        kind=plan.kind,
+        targets=plan.targets,
+        operations=len(plan),
+        plan_file=str(plan_file) if plan_file is not None else None,
+    )
+
+
+def _known(plan: FixPlan, path: Path | None) -> JournalState:
+    """What a dry run knows from the plan's journal (nothing when it is another plan's)."""
+    if path is not None and path.exists():
+        known = read_journal(path)
+        if known.digest == plan.digest:
+            return known
+    return JournalState(path or Path("-"))
 
 
 def _apply(
@@ -307,6 +310,29 @@ def _apply(
             run.messages[op.op_id] = "found done after an interrupted run" if written else None
         run.record(in_effect)
         run.run(todo)
+    verification, counts, failed = _finish(plan, models, conns, journal, run, known, unsettled)
+    usage = {s: _since(conns[s].usage(), usage_before[s]) for s in usage_before}
+    return ApplyResult(
+        dry_run=False,
+        written=counts["written"],
+        already=counts["already"],
+        failed=failed,
+        verification=verification,
+        api=usage,
+        **common,
+    )
+
+
+def _finish(
+    plan: FixPlan,
+    models: Mapping[str, SideModel],
+    conns: Mapping[str, Connector],
+    journal: Journal,
+    run: Run,
+    known: JournalState,
+    unsettled: Sequence[Operation],
+) -> tuple[Verification, dict[str, int], tuple[tuple[int, str], ...]]:
+    """Read every touched pair again, verify, and journal the ``end`` record (step 3)."""
     settled_now = {n for n, s in run.status.items() if s in ("ok", "already")}
     after = States(models)
     all_pairs: dict[str, list[PairKey]] = {}
@@ -338,16 +364,7 @@ def _apply(
                 }
             ]
         )
-    usage = {s: _since(conns[s].usage(), usage_before[s]) for s in usage_before}
-    return ApplyResult(
-        dry_run=False,
-        written=counts["written"],
-        already=counts["already"],
-        failed=failed,
-        verification=verification,
-        api=usage,
-        **common,
-    )
+    return verification, counts, failed
 
 
 def _since(now: Any, before: Any) -> dict[str, Any]:

@@ -74,7 +74,7 @@ def location(config: IntegrationConfig, side: str) -> dict[str, Any]:
     if app.kind == "files":
         path = str(config.resolve(app.path)) if app.path is not None else ""
         return {"kind": "files", "path": path}
-    from assoc_audit.connectors.sql import database_url
+    from assoc_audit.connectors.sqlurl import database_url
 
     try:
         shown = database_url(config).render_as_string(hide_password=True)

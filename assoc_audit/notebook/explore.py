@@ -13,6 +13,7 @@ are looked at, so it is cheap at any portal size.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -323,9 +324,29 @@ def record_links(result: AuditResult, record: RecordRef | str) -> RecordView:
     ref = _resolve(result, RecordRef.parse(record) if isinstance(record, str) else record)
     obj = ref.object
     app_name = result.config.app.name
-    h = _side_links(result, "hubspot", obj, ref.hubspot_id)
-    a = _side_links(result, "app", obj, ref.app_id)
-    # align the linked record: HubSpot ids on both sides where a match exists
+    merged = _merged_links(
+        result,
+        _side_links(result, "hubspot", obj, ref.hubspot_id),
+        _side_links(result, "app", obj, ref.app_id),
+    )
+    fx = _record_findings(result, ref)
+    h_name = {(o, i): n for o, i, n in _names(result, "hubspot").itertuples(index=False)}
+    a_name = {(o, i): n for o, i, n in _names(result, "app").itertuples(index=False)}
+    rows = [
+        _link_row(row, ref, app_name, fx, h_name, a_name)
+        for row in merged.to_dict(orient="records")
+    ]
+    rows.sort(key=lambda r: r["_order"])
+    links = pd.DataFrame([{k: v for k, v in r.items() if k != "_order"} for r in rows])
+    if links.empty:
+        links = pd.DataFrame(columns=list(LINK_COLUMNS))
+    links = links.rename(columns={"app": app_name})
+    return RecordView(ref, _title(result, ref), links)
+
+
+def _merged_links(result: AuditResult, h: pd.DataFrame, a: pd.DataFrame) -> pd.DataFrame:
+    """Both sides' links of the record, the linked record aligned across sides through the
+    matches (HubSpot ids where a match exists), outer-joined (``_merge`` says where)."""
     for frame, own in ((h, "h"), (a, "a")):
         frame["h_other"] = ""
         frame["a_other"] = ""
@@ -346,9 +367,12 @@ def record_links(result: AuditResult, record: RecordRef | str) -> RecordView:
         frame["label_key"] = frame["label"].astype(object).where(frame["label"].notna(), "")
     keys = ["from_object", "to_object", "other_object", "align", "label_key"]
     merged = h.merge(a, how="outer", on=keys, suffixes=("_h", "_a"), indicator=True)
-    merged = merged.astype(object).where(merged.notna(), None)
+    return merged.astype(object).where(merged.notna(), None)
 
-    findings = result.findings
+
+def _record_findings(result: AuditResult, ref: RecordRef) -> pd.DataFrame:
+    """The findings about the record (as either endpoint), in short columns."""
+    obj, findings = ref.object, result.findings
     touching = np.zeros(len(findings), dtype=bool)
     for side_col, rid in (("hubspot", ref.hubspot_id), ("app", ref.app_id)):
         if rid:
@@ -357,7 +381,7 @@ def record_links(result: AuditResult, record: RecordRef | str) -> RecordView:
                     (findings[f"{end}_object"] == obj) & (findings[f"{side_col}_{end}_id"] == rid)
                 ).to_numpy(dtype=bool, na_value=False)
     findings = findings.loc[touching]
-    fx = pd.DataFrame(
+    return pd.DataFrame(
         {
             "from_object": _text(findings["from_object"]),
             "to_object": _text(findings["to_object"]),
@@ -371,70 +395,66 @@ def record_links(result: AuditResult, record: RecordRef | str) -> RecordView:
             "why": _text(findings["detail"]),
         }
     )
-    h_names = _names(result, "hubspot")
-    a_names = _names(result, "app")
-    h_name = {(o, i): n for o, i, n in h_names.itertuples(index=False)}
-    a_name = {(o, i): n for o, i, n in a_names.itertuples(index=False)}
-    rows = []
-    for row in merged.to_dict(orient="records"):
-        in_h, in_a = row["_merge"] in ("both", "left_only"), row["_merge"] in ("both", "right_only")
-        other_obj = row["other_object"]
-        h_other = row.get("h_other_h") or row.get("h_other_a") or ""
-        a_other = row.get("a_other_a") or row.get("a_other_h") or ""
-        name = h_name.get((other_obj, h_other)) or a_name.get((other_obj, a_other)) or ""
-        label = row["label_key"] or _UNLABELED
-        implied = [
-            where
-            for where, flag in (
-                ("HubSpot", in_h and row.get("implied_h")),
-                (app_name, in_a and row.get("implied_a")),
-            )
-            if flag
+
+
+def _link_row(
+    row: Mapping[Any, Any],
+    ref: RecordRef,
+    app_name: str,
+    fx: pd.DataFrame,
+    h_name: dict[tuple[Any, Any], str],
+    a_name: dict[tuple[Any, Any], str],
+) -> dict[str, Any]:
+    """One row of the record's view: the linked record, label, where it is, and why."""
+    obj = ref.object
+    in_h, in_a = row["_merge"] in ("both", "left_only"), row["_merge"] in ("both", "right_only")
+    other_obj = row["other_object"]
+    h_other = row.get("h_other_h") or row.get("h_other_a") or ""
+    a_other = row.get("a_other_a") or row.get("a_other_h") or ""
+    name = h_name.get((other_obj, h_other)) or a_name.get((other_obj, a_other)) or ""
+    label = row["label_key"] or _UNLABELED
+    implied = [
+        where
+        for where, flag in (
+            ("HubSpot", in_h and row.get("implied_h")),
+            (app_name, in_a and row.get("implied_a")),
+        )
+        if flag
+    ]
+    if implied:
+        label += f" (implied in {' and '.join(implied)})"
+    reason = why = ""
+    if in_h != in_a:
+        side = "hubspot" if in_h else "app"
+        own_id = ref.hubspot_id if in_h else ref.app_id
+        other_id = h_other if in_h else a_other
+        f_col, t_col = ("hf", "ht") if in_h else ("af", "at")
+        record_is_from = row["from_object"] == obj and not (
+            row["to_object"] == obj and other_id == own_id
+        )
+        from_id, to_id = (own_id, other_id) if record_is_from else (other_id, own_id)
+        hit = fx.loc[
+            (fx["present_in"] == side)
+            & (fx["from_object"] == row["from_object"])
+            & (fx["to_object"] == row["to_object"])
+            & (fx["label_key"] == row["label_key"])
+            & (fx[f_col] == from_id)
+            & (fx[t_col] == to_id)
         ]
-        if implied:
-            label += f" (implied in {' and '.join(implied)})"
-        reason = why = ""
-        if in_h != in_a:
-            side = "hubspot" if in_h else "app"
-            own_id = ref.hubspot_id if in_h else ref.app_id
-            other_id = h_other if in_h else a_other
-            f_col, t_col = ("hf", "ht") if in_h else ("af", "at")
-            record_is_from = row["from_object"] == obj and not (
-                row["to_object"] == obj and other_id == own_id
-            )
-            from_id, to_id = (own_id, other_id) if record_is_from else (other_id, own_id)
-            hit = fx.loc[
-                (fx["present_in"] == side)
-                & (fx["from_object"] == row["from_object"])
-                & (fx["to_object"] == row["to_object"])
-                & (fx["label_key"] == row["label_key"])
-                & (fx[f_col] == from_id)
-                & (fx[t_col] == to_id)
-            ]
-            if len(hit):
-                reason, why = hit["reason"].iloc[0], hit["why"].iloc[0]
-        status = (
-            "in sync" if in_h and in_a else ("only in HubSpot" if in_h else f"only in {app_name}")
-        )
-        rows.append(
-            {
-                "linked object": noun(str(other_obj)),
-                "linked record": name,
-                "label": label,
-                "HubSpot": h_other if in_h else "—",
-                "app": a_other if in_a else "—",
-                "status": status,
-                "reason": reason,
-                "why": why,
-                "_order": (status != "in sync", str(other_obj), len(h_other), h_other, label),
-            }
-        )
-    rows.sort(key=lambda r: r["_order"])
-    links = pd.DataFrame([{k: v for k, v in r.items() if k != "_order"} for r in rows])
-    if links.empty:
-        links = pd.DataFrame(columns=list(LINK_COLUMNS))
-    links = links.rename(columns={"app": app_name})
-    return RecordView(ref, _title(result, ref), links)
+        if len(hit):
+            reason, why = hit["reason"].iloc[0], hit["why"].iloc[0]
+    status = "in sync" if in_h and in_a else ("only in HubSpot" if in_h else f"only in {app_name}")
+    return {
+        "linked object": noun(str(other_obj)),
+        "linked record": name,
+        "label": label,
+        "HubSpot": h_other if in_h else "—",
+        "app": a_other if in_a else "—",
+        "status": status,
+        "reason": reason,
+        "why": why,
+        "_order": (status != "in sync", str(other_obj), len(h_other), h_other, label),
+    }
 
 
 def _title(result: AuditResult, ref: RecordRef) -> str:

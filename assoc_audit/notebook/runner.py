@@ -40,6 +40,7 @@ from typing import Any
 
 from assoc_audit.atomicfile import atomic_write_text
 from assoc_audit.errors import AssocAuditError, NotebookError
+from assoc_audit.notebook.cells import cell_error, failed_cell_index
 from assoc_audit.notebook.history import append_history, history_row
 from assoc_audit.outputs import TIMESTAMP_FORMAT, default_report_folder, threshold_exceeded
 from assoc_audit.reasons import DEFAULT_FAIL_ON, Reason, count_failing
@@ -219,7 +220,7 @@ def _register_secrets(config_path: Path | None) -> None:
             if name:
                 names.add(name)
         if config.app.kind == "sql":
-            from assoc_audit.connectors.sql import database_url
+            from assoc_audit.connectors.sqlurl import database_url
             from assoc_audit.errors import ConnectorError
 
             with contextlib.suppress(ConnectorError):  # registers the URL's password
@@ -277,9 +278,6 @@ def run_notebook(
     cell; the executed notebook, its HTML copy and a history row (flagged
     ``failed``) are still written, for diagnosis.
     """
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
     source = find_notebook(notebook)
     declared = notebook_parameters(source)
     params = coerce_parameters(declared, dict(parameters or {}), notebook=source.name)
@@ -305,42 +303,13 @@ def run_notebook(
     executed = folder / source.name
     html = folder / f"{source.stem}.html"
     tick = time.perf_counter()
-    error: NotebookError | None = None
-    try:
-        with _sigterm_interrupts(), _kernel_stderr(folder / "kernel.log"):
-            papermill.execute_notebook(
-                str(source),
-                str(executed),
-                parameters=final,
-                kernel_name="python3",
-                progress_bar=False,
-                log_output=False,
-                start_timeout=int(kernel_timeout),
-                execution_timeout=cell_timeout,
-                cwd=str(source.parent),
-                # the kernel's own log (not cell output): only errors, no transport notices
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],
-            )
-    except PapermillExecutionError as exc:
-        error = _cell_error(source.name, executed, exc.cell_index, exc.ename, exc.evalue)
-    except AssocAuditError:
-        raise
-    except Exception as exc:  # kernel died, a cell timed out, the kernel could not start
-        index = _failed_cell_index(executed)
-        error = _cell_error(source.name, executed, index, type(exc).__name__, str(exc))
-    finally:  # also on Ctrl-C / SIGTERM: no secret stays in what the kernel wrote so far
-        _scrub_folder(folder)
+    error = _execute(source, executed, final, cell_timeout, kernel_timeout)
     seconds = time.perf_counter() - tick
     _write_html(executed, html)
     summary = _read_summary(folder)
-    code = 2 if error is not None else 0
-    if error is None and "by_reason" in summary:
-        exceeded = threshold_exceeded(
-            summary["by_reason"], fail_on or DEFAULT_FAIL_ON, max_findings
-        )
-        code = 1 if exceeded else 0
     operations = _operations_code(folder) if error is None else 0
-    code = max(code, operations)
+    result = RunResult(source.stem, folder, executed, html, summary, seconds, operations)
+    code = 2 if error is not None else result.exit_code(fail_on or DEFAULT_FAIL_ON, max_findings)
     append_history(
         root,
         history_row(
@@ -356,7 +325,49 @@ def run_notebook(
     )
     if error is not None:
         raise error
-    return RunResult(source.stem, folder, executed, html, summary, seconds, operations)
+    return result
+
+
+def _execute(
+    source: Path,
+    executed: Path,
+    parameters: Mapping[str, Any],
+    cell_timeout: float | None,
+    kernel_timeout: float,
+) -> NotebookError | None:
+    """Run ``source`` with papermill into ``executed``: the failing cell's error, or None.
+
+    The run folder is scrubbed of secrets afterwards, also on Ctrl-C / SIGTERM.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    folder = executed.parent
+    try:
+        with _sigterm_interrupts(), _kernel_stderr(folder / "kernel.log"):
+            papermill.execute_notebook(
+                str(source),
+                str(executed),
+                parameters=dict(parameters),
+                kernel_name="python3",
+                progress_bar=False,
+                log_output=False,
+                start_timeout=int(kernel_timeout),
+                execution_timeout=cell_timeout,
+                cwd=str(source.parent),
+                # the kernel's own log (not cell output): only errors, no transport notices
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            )
+    except PapermillExecutionError as exc:
+        return cell_error(source.name, executed, exc.cell_index, exc.ename, exc.evalue)
+    except AssocAuditError:
+        raise
+    except Exception as exc:  # kernel died, a cell timed out, the kernel could not start
+        index = failed_cell_index(executed)
+        return cell_error(source.name, executed, index, type(exc).__name__, str(exc))
+    finally:  # also on Ctrl-C / SIGTERM: no secret stays in what the kernel wrote so far
+        _scrub_folder(folder)
+    return None
 
 
 @contextlib.contextmanager
@@ -397,65 +408,6 @@ def _operations_code(folder: Path) -> int:
         else:
             code = max(code, min(2, int(data.get("exit_code") or 0)))
     return code
-
-
-def _cell_source_line(cell: Any) -> str:
-    for line in str(cell.get("source", "")).splitlines():
-        text = line.strip()
-        if text and not text.startswith("#"):
-            return text if len(text) <= 70 else text[:67] + "..."
-    return ""
-
-
-def _failed_cell_index(executed: Path) -> int | None:
-    """The cell that failed, was running, or started last, in an executed notebook.
-
-    A timed-out or killed cell is not always marked failed by papermill; it is
-    the last cell that started.
-    """
-    if not executed.exists():
-        return None
-    import nbformat
-
-    nb = nbformat.read(str(executed), as_version=4)  # type: ignore[no-untyped-call]
-    info = [c.get("metadata", {}).get("papermill", {}) for c in nb.cells]
-    for status in ("failed", "running"):
-        for i, meta in enumerate(info):
-            if meta.get("status") == status:
-                return i
-    started = [i for i, meta in enumerate(info) if meta.get("start_time")]
-    return started[-1] if started else None
-
-
-def _cell_error(
-    notebook: str, executed: Path, index: int | None, ename: str, evalue: str | None
-) -> NotebookError:
-    """A NotebookError naming the failing cell by its number in the source notebook."""
-    where = "a cell"
-    number: int | None = None
-    if index is not None and executed.exists():
-        import nbformat
-
-        nb = nbformat.read(str(executed), as_version=4)  # type: ignore[no-untyped-call]
-        cells = [c for c in nb.cells if "papermill-error-cell-tag" not in _tags(c)]
-        if 0 <= index < len(cells):
-            cell = cells[index]
-            number = 1 + sum(1 for c in cells[:index] if "injected-parameters" not in _tags(c))
-            where = f"cell {number}"
-            first = _cell_source_line(cell)
-            if first:
-                where += f" ({first})"
-    text = redact_text(str(evalue or "")).strip().splitlines()
-    detail = f"{ename}: {text[0]}" if text else ename
-    return NotebookError(
-        f"{notebook}: {where} failed: {detail} — see {executed}",
-        file=str(executed),
-        cell=number,
-    )
-
-
-def _tags(cell: Any) -> list[str]:
-    return list(cell.get("metadata", {}).get("tags", []) or [])
 
 
 def _scrub_folder(folder: Path) -> None:

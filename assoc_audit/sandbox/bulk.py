@@ -117,6 +117,7 @@ def _iso_column(values: pd.Series, source: str, column: str) -> np.ndarray:
     return result
 
 
+# long function: checks, then one write transaction: a problem leaves the portal unchanged
 def load_records(
     store: Store,
     registry: Registry,
@@ -247,6 +248,7 @@ def _load_unique(
     )
 
 
+# long function: checks, then one write transaction: a problem leaves the portal unchanged
 def load_associations(
     store: Store,
     registry: Registry,

@@ -37,6 +37,8 @@ def _property(spec: str | Mapping[str, Any], now: str) -> PropertyDef:
     return property_from_request(body, now)
 
 
+# long function: a custom object type, its properties and association types registered in one write
+# transaction
 def register_object(
     store: Store,
     registry: Registry,

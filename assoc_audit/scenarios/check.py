@@ -167,6 +167,38 @@ def target_present(
     return _has_link(links, scenario.pair, froms, tos, text, probe.label is None)
 
 
+def _findings_about(
+    scenario: Scenario, samples: Samples, f: pd.DataFrame, sf: str, st: str
+) -> tuple[dict[str, Any] | None, tuple[dict[str, Any], ...]]:
+    """The finding for the scenario's probe link (``sf`` → ``st`` on its source side), if
+    any, and the other findings between the scenario's own records."""
+    probe, src, pair = scenario.probe, scenario.source, scenario.pair
+    mine = (
+        (f["present_in"] == src)
+        & (f["from_object"] == pair[0])
+        & (f["to_object"] == pair[1])
+        & (f["label"].fillna("") == (probe.label or ""))
+        & (f[f"{src}_from_id"] == sf)
+        & (f[f"{src}_to_id"] == st)
+    ).fillna(False)
+    finding = _finding_dict(f.loc[mine].iloc[0]) if mine.any() else None
+    related = np.zeros(len(f), dtype=bool)
+    for side in _SIDES:
+        own = sorted(
+            f"{r.obj}{_SEP}{samples.ids[(scenario.id, r.key, side)]}"
+            for r in scenario.records
+            if (scenario.id, r.key, side) in samples.ids
+        )
+        ends = [
+            f[f"{end}_object"].astype(str) + _SEP + f[f"{side}_{end}_id"].astype(str)
+            for end in ("from", "to")
+        ]
+        hit = (f["present_in"] == side) & ends[0].isin(own) & ends[1].isin(own)
+        related |= hit.fillna(False).to_numpy()
+    others = tuple(_finding_dict(r) for _, r in f.loc[related & ~mine.to_numpy()].iterrows())
+    return finding, others
+
+
 def evaluate(
     config: IntegrationConfig,
     scenario: Scenario,
@@ -195,31 +227,7 @@ def evaluate(
     dst_text = side_label(config, pair, probe.label, dst)
     on_dst = _has_link(sides[dst].associations, pair, froms, tos, dst_text, probe.label is None)
 
-    f = audit.findings
-    mine = (
-        (f["present_in"] == src)
-        & (f["from_object"] == pair[0])
-        & (f["to_object"] == pair[1])
-        & (f["label"].fillna("") == (probe.label or ""))
-        & (f[f"{src}_from_id"] == sf)
-        & (f[f"{src}_to_id"] == st)
-    ).fillna(False)
-    finding = _finding_dict(f.loc[mine].iloc[0]) if mine.any() else None
-    related = np.zeros(len(f), dtype=bool)
-    for side in _SIDES:
-        own = sorted(
-            f"{r.obj}{_SEP}{samples.ids[(scenario.id, r.key, side)]}"
-            for r in scenario.records
-            if (scenario.id, r.key, side) in samples.ids
-        )
-        ends = [
-            f[f"{end}_object"].astype(str) + _SEP + f[f"{side}_{end}_id"].astype(str)
-            for end in ("from", "to")
-        ]
-        hit = (f["present_in"] == side) & ends[0].isin(own) & ends[1].isin(own)
-        related |= hit.fillna(False).to_numpy()
-    others = tuple(_finding_dict(r) for _, r in f.loc[related & ~mine.to_numpy()].iterrows())
-
+    finding, others = _findings_about(scenario, samples, audit.findings, sf, st)
     names = {s: side_name(config, s) for s in _SIDES}
     if on_src and on_dst:
         observed = "in both"

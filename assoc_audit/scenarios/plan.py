@@ -76,7 +76,7 @@ class Target:
     def of(cls, config: IntegrationConfig, portals: Mapping[str, int] | None = None) -> Target:
         app = config.app
         if app.kind == "sql":
-            from assoc_audit.connectors.sql import database_url
+            from assoc_audit.connectors.sqlurl import database_url
 
             try:
                 url = database_url(config).render_as_string(hide_password=True)

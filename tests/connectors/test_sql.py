@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from appdata import TABLES, expected_links, rows, tables, write_sql
 
 from assoc_audit.connectors import Edge, connector_for, edge_table, load_side
-from assoc_audit.connectors.sql import SqlConnector, database_url
+from assoc_audit.connectors.sql import SqlConnector
+from assoc_audit.connectors.sqlurl import database_url
 from assoc_audit.errors import ConnectorError, DataError
 
 LINK_COLUMNS = TABLES["associations"][0]

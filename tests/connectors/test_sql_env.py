@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from appdata import TABLES, expected_links, rows, write_sql
 
 from assoc_audit.connectors import connector_for, load_side
-from assoc_audit.connectors.sql import database_url
+from assoc_audit.connectors.sqlurl import database_url
 from assoc_audit.errors import ConnectorError
 from assoc_audit.secrets import redact_text
 

@@ -283,6 +283,8 @@ class Fetcher:
 
     # -- the coordinator (caller's thread) ---------------------------------------------
 
+    # long function: the scheduler loop and its two closures share the queues and pair states of
+    # one read; split apart they would need an object of their own
     def run(self, objects: Sequence[ObjectSpec], pairs: Sequence[PairSpec]) -> FetchResult:
         """List ``objects`` and read ``pairs``; raises the first failure."""
         result = FetchResult()
