@@ -63,10 +63,11 @@ HEAVY = ("pandas", "numpy", "pyarrow", "duckdb", "matplotlib", "pydantic", "hubs
 
 @dataclass(frozen=True)
 class Proc:
-    """A finished child process: exit code, wall seconds, peak RSS bytes, output."""
+    """A finished child process: exit code, wall and CPU seconds, peak RSS bytes, output."""
 
     code: int
     wall: float
+    cpu: float
     peak: int
     stdout: str
     stderr: str
@@ -82,7 +83,8 @@ def run_process(cmd: list[str], *, ok: tuple[int, ...] = (0,), cwd: Path | None 
         child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        proc = Proc(child.returncode, wall, usage.ru_maxrss * 1024, out.read(), err.read())
+        cpu = usage.ru_utime + usage.ru_stime
+        proc = Proc(child.returncode, wall, cpu, usage.ru_maxrss * 1024, out.read(), err.read())
     if proc.code not in ok:
         sys.stderr.write(proc.stdout[-2000:] + proc.stderr[-4000:])
         raise SystemExit(f"{' '.join(cmd[:3])} … exited {proc.code}")
@@ -234,14 +236,14 @@ def measure_scale(args: argparse.Namespace, scale: float) -> ScaleResult:
         finally:
             shutil.rmtree(out, ignore_errors=True)
         t = result.summaries[-1]["timings"]
-        line = f"  run {i + 1}: audit {proc.wall:.2f} s, peak {proc.peak / GIB:.2f} GiB"
+        line = f"  run {i + 1}: audit {proc.wall:.2f} s (cpu {proc.cpu:.2f} s), peak {proc.peak / GIB:.2f} GiB"
         line += f" (stages {t['total_seconds']:.2f} s)"
         if not args.no_datacompy:
             dc = run_process(_self("--child-datacompy", str(case)))
             result.datacompy.append(dc)
             result.compares.append(json.loads(dc.stdout.strip().splitlines()[-1]))
             line += f"; datacompy {result.compares[-1]['seconds']:.2f} s"
-        print(line, flush=True)
+        print(f"{line}; load average {_load()}", flush=True)
     _print_scale(result)
     return result
 
@@ -260,8 +262,9 @@ def _print_scale(r: ScaleResult) -> None:
     )
     print("  by reason: " + ", ".join(f"{k} {v:,}" for k, v in s["by_reason"].items() if v))
     walls = ", ".join(f"{p.wall:.2f}" for p in r.audit)
+    cpu = statistics.median(p.cpu for p in r.audit)
     print(
-        f"  audit, whole CLI process: median {r.wall:.2f} s (runs {walls}); "
+        f"  audit, whole CLI process: median {r.wall:.2f} s (runs {walls}; cpu median {cpu:.2f} s); "
         f"peak RSS {r.peak / GIB:.2f} GiB"
     )
     mid = sorted(range(len(r.audit)), key=lambda i: r.audit[i].wall)[len(r.audit) // 2]

@@ -112,6 +112,11 @@ def _const(n: int, value: str | None) -> pa.Array:
     return pa.nulls(n, pa.string()) if value is None else pa.repeat(pa.scalar(value), n)
 
 
+def _where(mask: np.ndarray, value: str) -> pa.Array:
+    """``value`` where ``mask``, else null."""
+    return pc.if_else(pa.array(mask), pa.scalar(value), pa.scalar(None, pa.string()))
+
+
 def _hubspot_ids(rng: np.random.Generator, n: int, start: int) -> np.ndarray:
     """Increasing 11-digit ids with gaps, like a portal's."""
     return start + np.cumsum(rng.integers(1, 40, n))
@@ -340,7 +345,7 @@ def generate(out: Path, *, scale: float = 1.0, drift: float = 0.03, seed: int = 
     in_app_c, in_app_k, in_app_d = ~c_missing, ~k_missing, ~d_missing
     kept = np.flatnonzero(in_app_c & in_app_k[primary] & (rng.random(nc) >= r / 2))
     swap = rng.random(len(kept)) < r / 3  # 'billing' where HubSpot has 'Primary'
-    primary_label = pa.array(np.where(swap, "billing", "primary"), pa.string())
+    primary_label = pc.if_else(pa.array(swap), "billing", "primary")
     bill = kept[billing[kept] & ~swap]
     new_from = rng.choice(keep_c, max(1, round(nc * r)))  # app-only contact→company links
     new_to = rng.choice(keep_k, len(new_from))
@@ -349,7 +354,7 @@ def generate(out: Path, *, scale: float = 1.0, drift: float = 0.03, seed: int = 
     c1 = dk[in_app_c[deal_c1[dk]]]
     c2 = dk[in_app_c[deal_c2[dk]]]
     kk = dk[in_app_k[deal_k[dk]]]
-    participant = np.where(rng.random(len(c1)) < 0.5, "participant", None)
+    participant = _where(rng.random(len(c1)) < 0.5, "participant")
     extra_d = rng.choice(keep_d, max(1, round(nd * r)))  # app-only: deals sync one way
     extra_c = rng.choice(keep_c, len(extra_d))
     app_edges = _edges(
@@ -381,7 +386,7 @@ def generate(out: Path, *, scale: float = 1.0, drift: float = 0.03, seed: int = 
                 _take(app_d, c1),
                 "contacts",
                 _take(app_c_ids, deal_c1[c1]),
-                pa.array(participant, pa.string()),
+                participant,
             ),
             ("deals", _take(app_d, c2), "contacts", _take(app_c_ids, deal_c2[c2]), "participant"),
             ("deals", _take(app_d, kk), "companies", _take(app_k, deal_k[kk]), None),
