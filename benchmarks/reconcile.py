@@ -33,6 +33,7 @@ scale 3 under 8 GiB; ``--help`` and ``check`` under 0.5 s each.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -191,6 +192,7 @@ class ScaleResult:
     datacompy: list[Proc] = field(default_factory=list)
     compares: list[dict[str, Any]] = field(default_factory=list)
     outputs: dict[str, int] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)
 
     @property
     def wall(self) -> float:
@@ -217,6 +219,14 @@ def _sizes(folder: Path) -> dict[str, int]:
     return sizes
 
 
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
 def measure_scale(args: argparse.Namespace, scale: float) -> ScaleResult:
     n = counts(scale)
     print(
@@ -236,6 +246,7 @@ def measure_scale(args: argparse.Namespace, scale: float) -> ScaleResult:
             result.summaries.append(json.loads((out / "summary.json").read_text("utf-8")))
             if i == 0:
                 result.outputs = _sizes(out)
+                result.digests = {n: _digest(out / n) for n in ("findings.csv", "records.csv")}
                 if not args.no_datacompy and not (case / "datacompy" / "app.parquet").exists():
                     run_process(_self("--child-prepare", str(case), str(out / "records.csv")))
         finally:
@@ -283,6 +294,10 @@ def _print_scale(r: ScaleResult) -> None:
         f"(process start, imports, config, writing outputs) {outside:.2f}"
     )
     print("  outputs: " + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in r.outputs.items()))
+    print(
+        "  sha256 (an engine change must keep them): "
+        + ", ".join(f"{k} {v}" for k, v in r.digests.items())
+    )
     if r.compares:
         c = r.compares[0]
         runs = ", ".join(f"{x['seconds']:.2f}" for x in r.compares)
