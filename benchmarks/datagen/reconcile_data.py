@@ -1,21 +1,38 @@
-"""Synthetic portal + app snapshots for benchmarks/reconcile.py (deterministic, vectorised).
+"""A portal-scale integration as two snapshot sides, for benchmarks/reconcile.py.
 
-Writes ``<out>/snapshot/{hubspot,app}/`` (canonical tables as Parquet) and
-``<out>/config.yaml`` (DESIGN §5's example integration, read from the
-snapshots). The HubSpot side has ``contacts`` contacts, ``companies``
-companies and ``deals`` deals with about 3 links per contact overall; the app
-side holds the same data mapped to app ids and labels, with ``drift`` of the
-links and records changed: links dropped or added, labels swapped, records
-missing, extra or duplicated, so every reason shows up.
+Deterministic and vectorised (NumPy + pyarrow, no Python loop over rows).
+``scale`` multiplies every count; at scale 1 it is the issue's case:
 
-    python benchmarks/datagen/reconcile_data.py OUT [--contacts N] [--companies N]
-        [--deals N] [--drift F] [--seed S]
+- HubSpot: 1M contacts, 200k companies, 300k deals, ~3.0M links (every
+  contact has a primary company, stored unlabeled and ``Primary``; 5% a second
+  company, 5% a ``Billing contact`` label; each deal two contacts and one
+  company, 2% of them ``Reseller``). Record ids are 11-digit numbers.
+- The app (Acme CRM): the same data in its own ids (``P-…``, ``ORG-…``,
+  ``D-…``, unlike HubSpot's); contacts matched by HubSpot's ``acme_id`` then by
+  email (10% of app emails in another letter case), companies by
+  ``domain`` = ``website`` written ``https://www.DOMAIN/`` (so ``normalize:
+  domain`` does real work), deals by ``acme_id``. Labels are the app's own
+  (``primary``, ``billing``, ``participant`` for the unlabeled deal→contact
+  link); labelled links are stored without their unlabeled row (implied).
+  ~2.91M links after the implied ones.
+- Drift (``drift``, default 3%, split in thirds ``r``): records missing on
+  either side, renamed in the app (matched by email instead), app-only and
+  duplicated records (ambiguous), links dropped or added, primaries relabelled,
+  app-only deal links against a one-way sync, links to ids the app's records
+  lack. About 150k findings at scale 1, of seven reasons.
+
+Writes ``<out>/snapshot/{hubspot,app}/`` (``records.parquet``,
+``associations.parquet``, ``meta.json``, as :mod:`assoc_audit.snapshot` writes
+and reads them) and ``<out>/config.yaml`` (``snapshot:`` on both sides).
+
+    python benchmarks/datagen/reconcile_data.py OUT [--scale S] [--drift F] [--seed N]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +40,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
+
+#: Bump when the generated data changes, so cached folders are not reused.
+VERSION = 2
+
+BASE = {"contacts": 1_000_000, "companies": 200_000, "deals": 300_000}
 
 CONFIG = {
     "name": "bench-reconcile",
@@ -63,223 +85,312 @@ CONFIG = {
     "mirror_deletions": False,
 }
 
+TEXT = pa.large_string()  # what assoc_audit.snapshot writes
 
-def _text(prefix: str, numbers: np.ndarray, suffix: str = "") -> pa.Array:
-    digits = pa.array(numbers.astype(np.int64)).cast(pa.string())
+
+def counts(scale: float) -> dict[str, int]:
+    """Records per object at ``scale``."""
+    return {k: max(10, round(v * scale)) for k, v in BASE.items()}
+
+
+def case_key(scale: float, drift: float, seed: int) -> str:
+    """A folder name that changes with every parameter and the generator version."""
+    return f"reconcile_v{VERSION}_scale{scale:g}_drift{drift:g}_seed{seed}"
+
+
+# -- column helpers ----------------------------------------------------------------------
+
+
+def _text(prefix: str, numbers: np.ndarray, suffix: str = "", width: int = 0) -> pa.Array:
+    digits = pa.array(np.asarray(numbers, dtype=np.int64)).cast(pa.string())
+    if width:
+        digits = pc.utf8_lpad(digits, width, "0")
     return pc.binary_join_element_wise(prefix, digits, suffix, "")
 
 
-def _records(objects: list[tuple[str, int]], columns: dict[str, list[pa.Array | None]]) -> pa.Table:
-    obj = pa.concat_arrays(
-        [pa.array(np.full(n, name, dtype=object), pa.string()) for name, n in objects]
-    )
-    out = {"object": obj}
-    for col, parts in columns.items():
-        arrays = [
-            p if p is not None else pa.nulls(n, pa.string())
-            for p, (_, n) in zip(parts, objects, strict=True)
-        ]
+def _const(n: int, value: str | None) -> pa.Array:
+    return pa.nulls(n, pa.string()) if value is None else pa.repeat(pa.scalar(value), n)
+
+
+def _where(mask: np.ndarray, value: str) -> pa.Array:
+    """``value`` where ``mask``, else null."""
+    return pc.if_else(pa.array(mask), pa.scalar(value), pa.scalar(None, pa.string()))
+
+
+def _hubspot_ids(rng: np.random.Generator, n: int, start: int) -> np.ndarray:
+    """Increasing 11-digit ids with gaps, like a portal's."""
+    return start + np.cumsum(rng.integers(1, 40, n))
+
+
+def _timestamps(rng: np.random.Generator, n: int) -> pa.Array:
+    start = np.datetime64("2024-01-01T00:00:00", "us").astype(np.int64)
+    offsets = rng.integers(0, 700 * 86_400, n) * 1_000_000
+    return pa.array(start + offsets, pa.timestamp("us", tz="UTC"))
+
+
+def _records(parts: list[dict[str, pa.Array]], columns: list[str]) -> pa.Table:
+    """Concatenate per-object column dicts (missing columns are null)."""
+    out = {}
+    for col in columns:
+        arrays = []
+        for part in parts:
+            n = len(part["record_id"])
+            if col in part:
+                arrays.append(part[col] if col == "updated_at" else part[col].cast(TEXT))
+            elif col == "updated_at":
+                arrays.append(pa.nulls(n, pa.timestamp("us", tz="UTC")))
+            else:
+                arrays.append(pa.nulls(n, TEXT))
         out[col] = pa.concat_arrays(arrays)
     return pa.table(out)
 
 
-def _edges(rows: list[tuple[str, pa.Array, str, pa.Array, pa.Array]]) -> pa.Table:
+def _edges(rows: list[tuple[str, pa.Array, str, pa.Array, pa.Array | str | None]]) -> pa.Table:
     cols: dict[str, list[pa.Array]] = {
         k: [] for k in ("from_object", "from_id", "to_object", "to_id", "label")
     }
     for fo, fid, to, tid, label in rows:
         n = len(fid)
-        cols["from_object"].append(pa.array(np.full(n, fo, dtype=object), pa.string()))
+        cols["from_object"].append(_const(n, fo))
         cols["from_id"].append(fid)
-        cols["to_object"].append(pa.array(np.full(n, to, dtype=object), pa.string()))
+        cols["to_object"].append(_const(n, to))
         cols["to_id"].append(tid)
-        cols["label"].append(label.cast(pa.string()))
-    return pa.table({k: pa.concat_arrays(v) for k, v in cols.items()})
+        cols["label"].append(label if isinstance(label, pa.Array) else _const(n, label))
+    return pa.table({k: pa.concat_arrays([a.cast(TEXT) for a in v]) for k, v in cols.items()})
 
 
-def _labels(n: int, value: str | None) -> pa.Array:
-    return pa.array(np.full(n, value, dtype=object), pa.string())
+def _take(values: pa.Array, rows: np.ndarray) -> pa.Array:
+    return values.take(pa.array(np.asarray(rows, dtype=np.int64)))
 
 
-def generate(
-    out: Path,
-    *,
-    contacts: int = 1_000_000,
-    companies: int = 200_000,
-    deals: int = 300_000,
-    drift: float = 0.03,
-    seed: int = 7,
-) -> Path:
-    rng = np.random.default_rng(seed)
-    c = np.arange(contacts)
-    k = np.arange(companies)
-    d = np.arange(deals)
-
-    # -- HubSpot records -----------------------------------------------------------
-    hs_c, hs_k, hs_d = _text("1", c + 10**9), _text("2", k + 10**9), _text("3", d + 10**9)
-    acme_c = _text("P", c)
-    emails = _text("user", c, "@example.org")
-    domains = _text("company", k, ".com")
-    acme_d = _text("D", d)
-    hs_records = _records(
-        [("contacts", contacts), ("companies", companies), ("deals", deals)],
-        {
-            "record_id": [hs_c, hs_k, hs_d],
-            "acme_id": [acme_c, None, acme_d],
-            "email": [emails, None, None],
-            "domain": [None, domains, None],
-            "display_name": [_text("Person ", c), _text("Company ", k), _text("Deal ", d)],
+def _meta(side: str, records: pa.Table, edges: pa.Table) -> dict[str, object]:
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    identifiers = {
+        "hubspot": {
+            "contacts": ["acme_id", "email"],
+            "companies": ["domain"],
+            "deals": ["acme_id"],
         },
+        "app": {"contacts": ["email"], "companies": ["website"], "deals": []},
+    }[side]
+    return {
+        "side": side,
+        "written_at": now,
+        "source": "benchmarks/datagen/reconcile_data.py",
+        "kind": "hubspot" if side == "hubspot" else "sql",
+        "read_at": now,
+        "identifier_columns": {**identifiers, "tickets": []},
+        **({"limits": []} if side == "hubspot" else {}),
+        "api": {"calls": 0, "retries": 0, "seconds": 0.0},
+        "records": records.num_rows,
+        "associations": edges.num_rows,
+    }
+
+
+# -- the case ----------------------------------------------------------------------------
+
+
+def generate(out: Path, *, scale: float = 1.0, drift: float = 0.03, seed: int = 7) -> Path:
+    """Write the case into ``out`` (created); returns the config path."""
+    rng = np.random.default_rng(seed)
+    n = counts(scale)
+    nc, nk, nd = n["contacts"], n["companies"], n["deals"]
+    c, k, d = np.arange(nc), np.arange(nk), np.arange(nd)
+    r = drift / 3
+
+    # -- records -------------------------------------------------------------------------
+    hs_c = _text("", _hubspot_ids(rng, nc, 10**10))
+    hs_k = _text("", _hubspot_ids(rng, nk, 2 * 10**10))
+    hs_d = _text("", _hubspot_ids(rng, nd, 3 * 10**10))
+    app_c = _text("P-", rng.permutation(nc) + 10**6, width=8)  # the app's own ids
+    app_k = _text("ORG-", rng.permutation(nk) + 10**5, width=7)
+    app_d = _text("D-", rng.permutation(nd) + 10**5, width=7)
+    domains = _text("company", k, ".com")
+    emails = pc.binary_join_element_wise(
+        _text("user", c), _take(domains, rng.integers(0, nk, nc)), "@"
     )
 
-    # -- HubSpot links ---------------------------------------------------------------
-    primary = rng.integers(0, companies, contacts)
-    second_mask = rng.random(contacts) < 0.05
-    second = (primary + 1 + rng.integers(0, companies - 1, contacts)) % companies
-    billing_mask = rng.random(contacts) < 0.05
-    deal_c1, deal_c2 = rng.integers(0, contacts, deals), rng.integers(0, contacts, deals)
-    deal_c2 = np.where(deal_c2 == deal_c1, (deal_c1 + 1) % contacts, deal_c2)
-    deal_k = rng.integers(0, companies, deals)
-    reseller = rng.random(deals) < 0.02
+    c_missing = rng.random(nc) < r  # HubSpot contacts the app lacks
+    c_renamed = (rng.random(nc) < r) & ~c_missing  # app id changed: stale acme_id in HubSpot
+    k_missing = rng.random(nk) < r / 2
+    k_no_site = (rng.random(nk) < r / 3) & ~k_missing  # app org without a website
+    d_missing = rng.random(nd) < r
 
-    def hs(ids: pa.Array, rows: np.ndarray) -> pa.Array:
-        return ids.take(pa.array(rows))
+    # HubSpot's acme_id: the app id it was synced with (none for never-synced records)
+    hs_acme_c = pc.if_else(
+        pa.array(c_missing),
+        _const(nc, None),
+        pc.if_else(pa.array(c_renamed), _text("P-OLD", c), app_c),
+    )
+    hs_acme_d = pc.if_else(pa.array(d_missing), _const(nd, None), app_d)
+    hs_records = _records(
+        [
+            {
+                "object": _const(nc, "contacts"),
+                "record_id": hs_c,
+                "acme_id": hs_acme_c,
+                "email": emails,
+                "display_name": _text("Person ", c),
+                "updated_at": _timestamps(rng, nc),
+            },
+            {
+                "object": _const(nk, "companies"),
+                "record_id": hs_k,
+                "domain": domains,
+                "display_name": _text("Company ", k),
+                "updated_at": _timestamps(rng, nk),
+            },
+            {
+                "object": _const(nd, "deals"),
+                "record_id": hs_d,
+                "acme_id": hs_acme_d,
+                "display_name": _text("Deal ", d),
+                "updated_at": _timestamps(rng, nd),
+            },
+        ],
+        ["object", "record_id", "acme_id", "email", "domain", "display_name", "updated_at"],
+    )
 
+    app_c_ids = pc.if_else(pa.array(c_renamed), _text("P-N", c, width=8), app_c)
+    other_case = rng.random(nc) < 0.10
+    app_emails = pc.if_else(pa.array(other_case), pc.utf8_upper(emails), emails)
+    keep_c = np.flatnonzero(~c_missing)
+    # app-only persons: new people, and duplicates of renamed ones (ambiguous by email)
+    n_new = max(1, round(nc * r / 2))
+    renamed = np.flatnonzero(c_renamed)
+    dup_of = renamed[rng.random(len(renamed)) < 0.25]
+    persons = {
+        "object": _const(len(keep_c) + n_new + len(dup_of), "contacts"),
+        "record_id": pa.concat_arrays(
+            [
+                _take(app_c_ids, keep_c),
+                _text("P-A", np.arange(n_new), width=8),
+                _text("P-D", dup_of, width=8),
+            ]
+        ),
+        "email": pa.concat_arrays(
+            [
+                _take(app_emails, keep_c),
+                _text("new", np.arange(n_new), "@example.net"),
+                pc.utf8_upper(_take(emails, dup_of)),
+            ]
+        ),
+        "display_name": pa.concat_arrays(
+            [
+                _text("Person ", keep_c),
+                _text("New person ", np.arange(n_new)),
+                _text("Person ", dup_of),
+            ]
+        ),
+    }
+    persons["updated_at"] = _timestamps(rng, len(persons["record_id"]))
+    keep_k = np.flatnonzero(~k_missing)
+    dup_k = keep_k[rng.random(len(keep_k)) < r / 10]  # two orgs with one website: ambiguous
+    websites = pc.binary_join_element_wise("https://www.", domains, "/", "")
+    websites = pc.if_else(pa.array(k_no_site), _const(nk, None), websites)
+    orgs = {
+        "object": _const(len(keep_k) + len(dup_k), "companies"),
+        "record_id": pa.concat_arrays([_take(app_k, keep_k), _text("ORG-D", dup_k, width=7)]),
+        "website": pa.concat_arrays([_take(websites, keep_k), _take(websites, dup_k)]),
+        "display_name": pa.concat_arrays([_text("Company ", keep_k), _text("Company ", dup_k)]),
+    }
+    orgs["updated_at"] = _timestamps(rng, len(orgs["record_id"]))
+    keep_d = np.flatnonzero(~d_missing)
+    deals_app = {
+        "object": _const(len(keep_d), "deals"),
+        "record_id": _take(app_d, keep_d),
+        "display_name": _text("Deal ", keep_d),
+        "updated_at": _timestamps(rng, len(keep_d)),
+    }
+    app_records = _records(
+        [persons, orgs, deals_app],
+        ["object", "record_id", "email", "website", "display_name", "updated_at"],
+    )
+
+    # -- HubSpot links ---------------------------------------------------------------------
+    primary = rng.integers(0, nk, nc)
+    second = rng.random(nc) < 0.05
+    other = (primary + 1 + rng.integers(0, nk - 1, nc)) % nk
+    billing = rng.random(nc) < 0.05
+    deal_c1 = rng.integers(0, nc, nd)
+    deal_c2 = (deal_c1 + 1 + rng.integers(0, nc - 1, nd)) % nc
+    deal_k = rng.integers(0, nk, nd)
+    reseller = rng.random(nd) < 0.02
     hs_edges = _edges(
         [
-            ("contacts", hs_c, "companies", hs(hs_k, primary), _labels(contacts, None)),
-            ("contacts", hs_c, "companies", hs(hs_k, primary), _labels(contacts, "Primary")),
+            ("contacts", hs_c, "companies", _take(hs_k, primary), None),
+            ("contacts", hs_c, "companies", _take(hs_k, primary), "Primary"),
+            ("contacts", _take(hs_c, c[second]), "companies", _take(hs_k, other[second]), None),
             (
                 "contacts",
-                hs(hs_c, c[second_mask]),
+                _take(hs_c, c[billing]),
                 "companies",
-                hs(hs_k, second[second_mask]),
-                _labels(int(second_mask.sum()), None),
+                _take(hs_k, primary[billing]),
+                "Billing contact",
             ),
-            (
-                "contacts",
-                hs(hs_c, c[billing_mask]),
-                "companies",
-                hs(hs_k, primary[billing_mask]),
-                _labels(int(billing_mask.sum()), "Billing contact"),
-            ),
-            ("deals", hs_d, "contacts", hs(hs_c, deal_c1), _labels(deals, None)),
-            ("deals", hs_d, "contacts", hs(hs_c, deal_c2), _labels(deals, None)),
-            ("deals", hs_d, "companies", hs(hs_k, deal_k), _labels(deals, None)),
+            ("deals", hs_d, "contacts", _take(hs_c, deal_c1), None),
+            ("deals", hs_d, "contacts", _take(hs_c, deal_c2), None),
+            ("deals", hs_d, "companies", _take(hs_k, deal_k), None),
             (
                 "deals",
-                hs(hs_d, d[reseller]),
+                _take(hs_d, d[reseller]),
                 "companies",
-                hs(hs_k, deal_k[reseller]),
-                _labels(int(reseller.sum()), "Reseller"),
+                _take(hs_k, deal_k[reseller]),
+                "Reseller",
             ),
         ]
     )
 
-    # -- app records (with record drift) -----------------------------------------------
-    r = drift / 3
-    missing_c = rng.random(contacts) < r  # contacts the app lacks
-    renamed_c = (rng.random(contacts) < r) & ~missing_c  # other app id, same email
-    app_c_ids = pc.if_else(pa.array(renamed_c), _text("X", c), acme_c)
-    app_emails = pc.utf8_upper(emails)  # the email normaliser lower-cases it again
-    keep_c = ~missing_c
-    extra = max(1, int(contacts * r / 3))
-    dup_src = rng.integers(0, contacts, extra)
-    app_person_ids = pa.concat_arrays(
-        [app_c_ids.filter(pa.array(keep_c)), _text("DUP", np.arange(extra))]
-    )
-    app_person_emails = pa.concat_arrays(
-        [app_emails.filter(pa.array(keep_c)), emails.take(pa.array(dup_src))]
-    )
-    app_c_names = pa.concat_arrays([_text("Person ", c[keep_c]), _text("Copy ", np.arange(extra))])
-    app_k_ids = _text("O", k)
-    websites = pc.binary_join_element_wise("https://www.", domains, "/", "")
-    app_d_ids = acme_d
-    n_persons = len(app_person_ids)
-    app_records = _records(
-        [("contacts", n_persons), ("companies", companies), ("deals", deals)],
-        {
-            "record_id": [app_person_ids, app_k_ids, app_d_ids],
-            "email": [app_person_emails, None, None],
-            "website": [None, websites, None],
-            "display_name": [app_c_names, _text("Org ", k), _text("Deal ", d)],
-        },
-    )
-
-    # -- app links: the same links in app terms, then link drift --------------------------
-    def ac(rows: np.ndarray) -> pa.Array:
-        return app_c_ids.take(pa.array(rows))
-
-    def ak(rows: np.ndarray) -> pa.Array:
-        return app_k_ids.take(pa.array(rows))
-
-    def ad(rows: np.ndarray) -> pa.Array:
-        return app_d_ids.take(pa.array(rows))
-
-    keep = (rng.random(contacts) >= r) & keep_c  # dropped contact→company pairs
-    swap = (rng.random(contacts) < r / 3) & ~billing_mask  # 'billing' for 'primary': mismatch
-    primary_label = np.where(swap, "billing", "primary").astype(object)
-    kept = c[keep]
-    participant = np.where(rng.random(deals) < 0.5, "participant", None).astype(object)
-    new_links = max(1, int(contacts * r))
-    new_from = rng.integers(0, contacts, new_links)
-    new_to = rng.integers(0, companies, new_links)
-    new_to, new_from = new_to[keep_c[new_from]], new_from[keep_c[new_from]]
-    new_links = len(new_from)
-    deal_keep = (rng.random(deals) >= r) & keep_c[deal_c1]
-    deal_c2_keep = keep_c[deal_c2]
-    # app-only deal→contact links: deals sync one way, so these are direction_blocked
-    extra_deals = rng.integers(0, deals, max(1, int(deals * r)))
-    extra_contacts = rng.integers(0, contacts, len(extra_deals))
-    extra_deals = extra_deals[keep_c[extra_contacts]]
-    extra_contacts = extra_contacts[keep_c[extra_contacts]]
-    dk = d[deal_keep]
+    # -- app links: the same links in app ids and labels, with drift -------------------------
+    in_app_c, in_app_k, in_app_d = ~c_missing, ~k_missing, ~d_missing
+    kept = np.flatnonzero(in_app_c & in_app_k[primary] & (rng.random(nc) >= r / 2))
+    swap = rng.random(len(kept)) < r / 3  # 'billing' where HubSpot has 'Primary'
+    primary_label = pc.if_else(pa.array(swap), "billing", "primary")
+    bill = kept[billing[kept] & ~swap]
+    new_from = rng.choice(keep_c, max(1, round(nc * r)))  # app-only contact→company links
+    new_to = rng.choice(keep_k, len(new_from))
+    ghosts = max(1, round(nc * r / 10))  # links naming persons the app's records lack
+    dk = np.flatnonzero(in_app_d & (rng.random(nd) >= r / 2))  # r/2 dropped
+    c1 = dk[in_app_c[deal_c1[dk]]]
+    c2 = dk[in_app_c[deal_c2[dk]]]
+    kk = dk[in_app_k[deal_k[dk]]]
+    participant = _where(rng.random(len(c1)) < 0.5, "participant")
+    extra_d = rng.choice(keep_d, max(1, round(nd * r)))  # app-only: deals sync one way
+    extra_c = rng.choice(keep_c, len(extra_d))
     app_edges = _edges(
         [
-            # the app stores labelled links without their unlabeled row (implied)
             (
                 "contacts",
-                ac(kept),
+                _take(app_c_ids, kept),
                 "companies",
-                ak(primary[keep]),
-                pa.array(primary_label[keep], pa.string()),
+                _take(app_k, primary[kept]),
+                primary_label,
             ),
             (
                 "contacts",
-                ac(c[keep & billing_mask & ~swap]),
+                _take(app_c_ids, bill),
                 "companies",
-                ak(primary[keep & billing_mask & ~swap]),
-                _labels(int((keep & billing_mask & ~swap).sum()), "billing"),
+                _take(app_k, primary[bill]),
+                "billing",
             ),
-            ("contacts", ac(new_from), "companies", ak(new_to), _labels(new_links, None)),
+            ("contacts", _take(app_c_ids, new_from), "companies", _take(app_k, new_to), None),
             (
-                "deals",
-                ad(dk),
                 "contacts",
-                ac(deal_c1[deal_keep]),
-                pa.array(participant[deal_keep], pa.string()),
-            ),
-            (
-                "deals",
-                ad(d[deal_c2_keep]),
-                "contacts",
-                ac(deal_c2[deal_c2_keep]),
-                _labels(int(deal_c2_keep.sum()), "participant"),
-            ),
-            (
-                "deals",
-                ad(dk),
+                _text("P-GONE", np.arange(ghosts), width=8),
                 "companies",
-                ak(deal_k[deal_keep]),
-                _labels(int(deal_keep.sum()), None),
+                _take(app_k, rng.choice(keep_k, ghosts)),
+                None,
             ),
             (
                 "deals",
-                ad(extra_deals),
+                _take(app_d, c1),
                 "contacts",
-                ac(extra_contacts),
-                _labels(len(extra_deals), None),
+                _take(app_c_ids, deal_c1[c1]),
+                participant,
             ),
+            ("deals", _take(app_d, c2), "contacts", _take(app_c_ids, deal_c2[c2]), "participant"),
+            ("deals", _take(app_d, kk), "companies", _take(app_k, deal_k[kk]), None),
+            ("deals", _take(app_d, extra_d), "contacts", _take(app_c_ids, extra_c), None),
         ]
     )
 
@@ -291,15 +402,11 @@ def generate(
         folder.mkdir(parents=True, exist_ok=True)
         pq.write_table(records, folder / "records.parquet", compression="zstd")
         pq.write_table(edges, folder / "associations.parquet", compression="zstd")
-        meta = {
-            "side": side,
-            "source": "benchmarks/datagen/reconcile_data.py",
-            "records": records.num_rows,
-            "associations": edges.num_rows,
-        }
+        meta = _meta(side, records, edges)
         (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
-    (out / "config.yaml").write_text(yaml.safe_dump(CONFIG, sort_keys=False), "utf-8")
-    return out
+    config = out / "config.yaml"
+    config.write_text(yaml.safe_dump(CONFIG, sort_keys=False), "utf-8")
+    return config
 
 
 def main() -> None:
@@ -307,21 +414,11 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("out", type=Path)
-    parser.add_argument("--contacts", type=int, default=1_000_000)
-    parser.add_argument("--companies", type=int, default=200_000)
-    parser.add_argument("--deals", type=int, default=300_000)
+    parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--drift", type=float, default=0.03)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    generate(
-        args.out,
-        contacts=args.contacts,
-        companies=args.companies,
-        deals=args.deals,
-        drift=args.drift,
-        seed=args.seed,
-    )
-    print(args.out)
+    print(generate(args.out, scale=args.scale, drift=args.drift, seed=args.seed))
 
 
 if __name__ == "__main__":
