@@ -160,47 +160,35 @@ def portal_ids_of(
     return portal_ids({s: connectors[s] for s in wanted})
 
 
-def _walk(plan: Any, now: Any, path: str) -> str | None:
-    if isinstance(plan, Mapping) and isinstance(now, Mapping):
-        for key in sorted(set(plan) | set(now), key=str):
-            where = f"{path}.{key}" if path else str(key)
-            if key not in plan:
-                return f"{where} is {now[key]!r} now but not in the plan"
+def _walk(recorded: Any, now: Any, path: str, where: str, *, both: bool) -> str | None:
+    """The first difference of ``now`` from ``recorded`` (``where``: "the plan" or "the
+    journal"), in sorted key order; ``both``: keys only in ``recorded`` count too."""
+    if isinstance(recorded, Mapping) and isinstance(now, Mapping):
+        keys = set(recorded) | set(now) if both else set(now)
+        for key in sorted(keys, key=str):
+            at = f"{path}.{key}" if path else str(key)
+            if key not in recorded:
+                return f"{at} is {now[key]!r} now but not in {where}"
             if key not in now:
-                return f"{where} is {plan[key]!r} in the plan but not there now"
-            found = _walk(plan[key], now[key], where)
+                return f"{at} is {recorded[key]!r} in {where} but not there now"
+            found = _walk(recorded[key], now[key], at, where, both=both)
             if found is not None:
                 return found
         return None
-    if plan != now:
-        return f"{path} is {plan!r} in the plan but {now!r} now"
+    if recorded != now:
+        return f"{path} is {recorded!r} in {where} but {now!r} now"
     return None
 
 
 def first_difference(plan: Mapping[str, Any], now: Mapping[str, Any]) -> str | None:
     """The first place (in sorted key order) where two targets differ, told for people."""
-    return _walk(dict(plan), dict(now), "")
-
-
-def _within(outer: Any, inner: Any, path: str) -> str | None:
-    if isinstance(outer, Mapping) and isinstance(inner, Mapping):
-        for key in sorted(inner, key=str):
-            where = f"{path}.{key}" if path else str(key)
-            if key not in outer:
-                return f"{where} is {inner[key]!r} now but not in the journal"
-            found = _within(outer[key], inner[key], where)
-            if found is not None:
-                return found
-        return None
-    if outer != inner:
-        return f"{path} is {outer!r} in the journal but {inner!r} now"
-    return None
+    return _walk(dict(plan), dict(now), "", "the plan", both=True)
 
 
 def difference_within(outer: Mapping[str, Any], inner: Mapping[str, Any]) -> str | None:
     """The first place where ``inner`` (an undo's targets) is not part of ``outer`` (the
     targets its apply's journal records): every key of ``inner`` must hold the same there."""
-    return _within(dict(outer), dict(inner), "")
+    return _walk(dict(outer), dict(inner), "", "the journal", both=False)
 
 
 def check_targets(
