@@ -22,6 +22,12 @@ A run (:class:`ScenarioRunner`):
 
 A setup failure (a record or link the side refused) marks the scenarios that
 needed it as errors and the run goes on with the others.
+
+Against a **live** sync (``settle_seconds > 0``: HubSpot's own) a sync cycle
+may run between any two writes, so step 1 is made race-free
+(:meth:`ScenarioRunner._create_records_live`; docs/scenarios.md, "Setting up
+against a live sync"), and a scenario that cannot be is reported as an error
+saying so (:func:`~.samples.not_race_free`). The simulator runs only when asked.
 """
 
 from __future__ import annotations
@@ -45,11 +51,18 @@ from assoc_audit.scenarios.check import (
     target_present,
 )
 from assoc_audit.scenarios.datasync import DataSyncSimulator, SyncBehaviour, SyncScope
-from assoc_audit.scenarios.model import Scenario, side_label
+from assoc_audit.scenarios.model import SampleLink, SampleRecord, Scenario, side_label
 from assoc_audit.scenarios.plan import ScenarioPlan, local_target, plan_scenarios, scenario_portals
 from assoc_audit.scenarios.results import CleanupResult, ScenarioReport
-from assoc_audit.scenarios.samples import depends_on_other, new_tag, record_values
-from assoc_audit.scenarios.sync import AwaitSync, SimulatedSync, SyncDriver
+from assoc_audit.scenarios.samples import (
+    depends_on_other,
+    live_first_side,
+    new_tag,
+    not_race_free,
+    paired,
+    record_values,
+)
+from assoc_audit.scenarios.sync import AwaitSync, SimulatedSync, SyncDriver, adopt_copies
 
 if TYPE_CHECKING:
     from assoc_audit.config import IntegrationConfig
@@ -98,6 +111,12 @@ class ScenarioRunner:
         self.tag = tag or new_tag()
         self.echo = echo
         self._clock = clock
+        self._setup: dict[str, Any] = {}
+
+    @property
+    def live(self) -> bool:
+        """True if the sync acts by itself (HubSpot's own): the set-up must be race-free."""
+        return float(getattr(self.sync, "settle_seconds", 0.0) or 0.0) > 0
 
     # -- the run ------------------------------------------------------------------------
 
@@ -110,12 +129,22 @@ class ScenarioRunner:
         sync_info: dict[str, Any] = {}
         try:
             self.echo(f"creating sample records (tag {self.tag})")
-            self._create_records(scenarios, samples)
-            self._create_links(scenarios, samples)
+            if self.live:
+                self._create_records_live(scenarios, samples)
+                # a scenario's target-side links first: a sync cycle in between then
+                # sees them already there (see the module docstring)
+                if self._create_links(scenarios, samples, lambda s, link: link.side != s.source):
+                    self._settle()  # a cycle that read the target side before them: done
+                self._create_links(scenarios, samples, lambda s, link: link.side == s.source)
+            else:
+                self._create_records(scenarios, samples)
+                self._create_links(scenarios, samples)
             self.echo(f"syncing: {self.sync.describe()}")
             scope = SyncScope.of(samples.scope())
             live = [s for s in scenarios if s.expected == "appears" and s.id not in samples.failed]
             sync_info = self.sync.run(scope, lambda: self._arrived(live, samples))
+            if self._setup:
+                sync_info = {**sync_info, "setup": self._setup}
             self.echo("checking the outcome with the audit")
             extra = self.sync.created_records()
             sides, _ = read_scoped(self.config, self.connectors, samples.scope(extra), self.tag)
@@ -161,6 +190,71 @@ class ScenarioRunner:
                     if items:
                         self._create_batch(side, obj, items, samples)
 
+    def _create_records_live(self, scenarios: Sequence[Scenario], samples: Samples) -> None:
+        """Create the sample records race-free against a sync that acts by itself: 1. those
+        needed on both sides (with their duplicates) where their object comes first
+        (:func:`~.samples.live_first_side`); 2. once the sync has seen them (its copies
+        came, or a settling time passed), the other side's — or the sync's copies, adopted;
+        3. the other one-sided records. Scenarios :func:`~.samples.not_race_free` names are
+        marked as errors first."""
+        config = self.config
+        racy = {s.id: why for s in scenarios if (why := not_race_free(config, s)) is not None}
+        samples.failed.update({k: v for k, v in racy.items() if k not in samples.failed})
+        order = {obj: live_first_side(config, obj) for obj in config.audited_objects}
+        copied = [o for o, (_, by_sync) in order.items() if by_sync]
+        first = {o: f for o, (f, _) in order.items()}
+        self._setup = {"mode": "live", "first": first, "copies_of": copied}
+        self._setup["not_race_free"] = sorted(racy)
+
+        def items(side: Side, obj: str, pair: bool) -> list[tuple[Scenario, SampleRecord]]:
+            return [
+                (s, r)
+                for s in scenarios
+                if s.id not in samples.failed
+                for r in s.records
+                if r.obj == obj and side in r.sides and paired(s, r) == pair
+            ]
+
+        def made_with(s: Scenario, r: SampleRecord, side: Side) -> dict[str, Any]:
+            return self._values(s, r, r.obj, side, samples)
+
+        made = [o for o in order if o not in copied]  # the other side made by the runner
+        stages = (
+            [(side, o, True) for side in _SIDES for o in order if first[o] == side],
+            [(side, o, True) for side in _SIDES for o in made if first[o] != side],
+            [(side, o, False) for side in _SIDES for o in order],
+        )
+        for n, stage in enumerate(stages):
+            if n == 1:  # waiting for the sync's copies, a cycle has run since stage 0
+                wait = adopt_copies(
+                    self.sync, config, self.connectors, scenarios, samples, copied, made_with
+                )
+                self._setup.update(wait)
+                if not wait["copies_wanted"] and any(items(*each) for each in stage):
+                    self._settle()  # a sync cycle that read the first side before stage 0: done
+            for side, obj, pair in stage:
+                if todo := items(side, obj, pair):
+                    self._create_batch(side, obj, todo, samples)
+
+    def _settle(self) -> None:
+        """Wait one settling time of a live sync (a cycle under way has then finished)."""
+        getattr(self.sync, "sleep", time.sleep)(float(self.sync.settle_seconds))
+
+    def _values(
+        self, s: Scenario, r: SampleRecord, obj: str, side: Side, samples: Samples
+    ) -> dict[str, Any]:
+        """The values of sample record ``r`` of scenario ``s`` on ``side``."""
+        return record_values(
+            self.config,
+            obj,
+            side,
+            tag=self.tag,
+            name=f"{s.id.lower()}-{r.key}",
+            identity=f"{s.id.lower()}-{r.identity}",
+            identified=r.identified,
+            partner_id=samples.ids.get((s.id, r.identity, _other(side))),
+        )
+
     def _create_batch(
         self,
         side: Side,
@@ -168,19 +262,7 @@ class ScenarioRunner:
         items: list[tuple[Scenario, Any]],
         samples: Samples,
     ) -> None:
-        rows = [
-            record_values(
-                self.config,
-                obj,
-                side,
-                tag=self.tag,
-                name=f"{s.id.lower()}-{r.key}",
-                identity=f"{s.id.lower()}-{r.identity}",
-                identified=r.identified,
-                partner_id=samples.ids.get((s.id, r.identity, _other(side))),
-            )
-            for s, r in items
-        ]
+        rows = [self._values(s, r, obj, side, samples) for s, r in items]
         try:
             made = self.connectors[side].create_records(obj, pd.DataFrame(rows))
         except AssocAuditError as exc:
@@ -198,7 +280,14 @@ class ScenarioRunner:
         for (s, r), rid in zip(items, ids, strict=True):
             samples.ids[(s.id, r.key, side)] = rid
 
-    def _create_links(self, scenarios: Sequence[Scenario], samples: Samples) -> None:
+    def _create_links(
+        self,
+        scenarios: Sequence[Scenario],
+        samples: Samples,
+        keep: Callable[[Scenario, SampleLink], bool] | None = None,
+    ) -> int:
+        """Create the scenarios' links (those ``keep`` accepts), a batch per side; how many."""
+        sent = 0
         for side in _SIDES:
             owners: list[str] = []
             rows = []
@@ -206,7 +295,7 @@ class ScenarioRunner:
                 if s.id in samples.failed:
                     continue
                 for link in s.links:
-                    if link.side != side:
+                    if link.side != side or (keep is not None and not keep(s, link)):
                         continue
                     owners.append(s.id)
                     rows.append(
@@ -220,6 +309,7 @@ class ScenarioRunner:
                     )
             if not rows:
                 continue
+            sent += len(rows)
             try:
                 result = self.connectors[side].create_edges(pd.DataFrame(rows))
             except AssocAuditError as exc:
@@ -231,6 +321,7 @@ class ScenarioRunner:
             for sid, st, msg in zip(owners, status, message, strict=True):
                 if st == "failed":
                     samples.failed.setdefault(sid, f"linking in {side}: {msg}")
+        return sent
 
     def _arrived(self, scenarios: Sequence[Scenario], samples: Samples) -> bool:
         """True when every link expected to appear is on its target side."""
