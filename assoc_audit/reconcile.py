@@ -45,6 +45,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from assoc_audit import duck
+from assoc_audit.linkmap import drop_links
 from assoc_audit.reasons import Reason
 from assoc_audit.stages import BASELINE_BOTH, CLASSIFIED, ENTRIES, LIMITS, LINKS_A, LINKS_H, PAIRS
 
@@ -185,8 +186,9 @@ def diff(con: duckdb.DuckDBPyConnection) -> DiffCounts:
         f"""
         CREATE OR REPLACE TEMP TABLE one_ AS
         SELECT (CASE WHEN h.p IS NULL THEN 1 ELSE 0 END)::TINYINT AS s,
-               coalesce(h.p, a.p) AS p, coalesce(h.f, a.f) AS f, coalesce(h.t, a.t) AS t,
-               coalesce(h.fm, a.fm) AS fm, coalesce(h.tm, a.tm) AS tm,
+               coalesce(h.p, a.p) AS p, coalesce(h.f, a.f)::BIGINT AS f,
+               coalesce(h.t, a.t)::BIGINT AS t, coalesce(h.fm, a.fm)::BIGINT AS fm,
+               coalesce(h.tm, a.tm)::BIGINT AS tm,
                coalesce(h.lab, a.lab) AS lab,
                CASE WHEN h.p IS NULL THEN a.rc ELSE h.rc END AS rc
         FROM {LINKS_H} h FULL JOIN {LINKS_A} a
@@ -339,11 +341,16 @@ def classify(con: duckdb.DuckDBPyConnection, config: IntegrationConfig) -> None:
 
     Needs ``one_x`` (from :func:`enrich`), ``links_h``/``links_a``,
     the config tables and ``baseline_both`` (p, fm, tm, lab; empty without a baseline).
+    It is their last reader: ``one_``, ``one_x`` and the links tables are dropped.
     """
     winner = 0 if config.conflict_winner == "hubspot" else 1
     con.execute(_PRE)
     con.execute(_LIMITS.replace("{winner}", str(winner)))
     mirror = "true" if config.mirror_deletions else "false"
     con.execute(_CLASSIFIED.replace("{mirror}", mirror))
-    for name in ("pre_", "cand_", "held_", "ranked_"):
+    for name in ("pre_", "cand_", "held_", "ranked_", "one_"):
         con.execute(f"DROP TABLE {name}")
+    # nothing reads the links or one_x after this: free them before findings are rendered
+    drop_links(con, LINKS_H)
+    drop_links(con, LINKS_A)
+    con.unregister("one_x")
