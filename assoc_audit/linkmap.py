@@ -96,7 +96,7 @@ def _label_codes(
             )
             if text is not None:
                 supported[(q, text)] = 0 if e.label is None else 1 + config.associations.index(e)
-    lut = np.zeros((max(n_pairs, 1), n_texts + 1), dtype=np.int64)
+    lut = np.zeros((max(n_pairs, 1), n_texts + 1), dtype=np.int32)
     parity = 1 if side == 0 else 0  # unsupported codes: odd for HubSpot, even for the app
     unsupported = 0
     for q in range(n_pairs):
@@ -118,14 +118,14 @@ def _stored_codes(label: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
         if not dictionary.null_count and len(pc.unique(dictionary)) == len(dictionary):
             indices = pa.chunked_array([c.indices for c in unified.chunks])
             rc = pc.fill_null(indices, -1).to_numpy(zero_copy_only=False)
-            return np.asarray(rc, dtype=np.int64), dictionary
+            return np.asarray(rc, dtype=np.int32), dictionary
     if pa.types.is_dictionary(label.type):
         label = label.cast(label.type.value_type)
     encoded = pc.dictionary_encode(
         label.combine_chunks() if label.num_chunks != 1 else label.chunk(0)
     )
     rc = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
-    return np.asarray(rc, dtype=np.int64), encoded.dictionary
+    return np.asarray(rc, dtype=np.int32), encoded.dictionary
 
 
 # long function: the steps of one side's mapping (codes, lookup, missing ids, gathers, merged
@@ -151,10 +151,10 @@ def build_links(
     k = len(objects)
     fo = _codes(df["from_object"], objects)
     to = _codes(df["to_object"], objects)
-    lut = np.full((k + 1) * (k + 1), -1, dtype=np.int32)
+    lut = np.full((k + 1) * (k + 1), -1, dtype=np.int32)  # by (from + 1, to + 1): -1 is other
     for q, (a, b) in enumerate(config.pairs):
-        lut[objects.index(a) * (k + 1) + objects.index(b)] = q
-    p = lut[np.where(fo < 0, k, fo) * (k + 1) + np.where(to < 0, k, to)]
+        lut[(objects.index(a) + 1) * (k + 1) + objects.index(b) + 1] = q
+    p = lut[(fo + 1) * (k + 1) + (to + 1)]
     rc, lab, dictionary = _label_codes(config, side, p, _text(df["label"]))
     from_id, to_id = _text(df["from_id"]), _text(df["to_id"])
     keep = p >= 0
@@ -165,30 +165,42 @@ def build_links(
         from_id, to_id = from_id.filter(mask), to_id.filter(mask)
     n = len(p)
     m_of = _matches(con, records)
-    ends, miss = _lookup(con, records, np.concatenate([fo, to]), [from_id, to_id], len(m_of))
-    f, t = ends[:n], ends[n:]
+    top = max(len(m_of) + 2 * n, int(m_of.max()) + 1 if len(m_of) else 0)
+    width = np.int32 if top < 2**31 else np.int64
+    ends, miss = _lookup(con, records, np.concatenate([fo, to]), [from_id, to_id], width)
+    # each endpoint's match: an array gather, missing codes (-1, -2, …) first
+    m_at = np.concatenate([np.full(len(miss), -1, width), m_of.astype(width, copy=False)])
+    shift = len(miss)
+    matched = m_at[ends + shift]
+    f, t, fm, tm = ends[:n], ends[n:], matched[:n], matched[n:]
     keys = _PairKeys(len(config.pairs), len(m_of), len(miss))
     key = keys.of(p, f, t)
     drop = _merged(con, keys, key, lab, rc)
-    ip, i_f, it = _implied(con, keys, key, lab)
+    ip, i_f, it = (x.astype(width, copy=False) for x in _implied(con, keys, key, lab))
+    del key
     if len(drop):
         kept = np.ones(n, dtype=bool)
         kept[drop] = False
-        p, f, t, lab, rc = p[kept], f[kept], t[kept], lab[kept], rc[kept]
-    f, t = np.concatenate([f, i_f]), np.concatenate([t, it])
-    width = np.int32 if max(len(m_of), len(miss)) < 2**31 else np.int64
+        p, f, t, fm, tm, lab, rc = (x[kept] for x in (p, f, t, fm, tm, lab, rc))
+    p = np.concatenate([p, ip.astype(np.int32)])
     links = pa.table(
         {
-            "p": pa.array(np.concatenate([p, ip]).astype(np.int32)),
-            "f": pa.array(f.astype(width)),
-            "t": pa.array(t.astype(width)),
-            "fm": _nullable(_gather(m_of, f), width),
-            "tm": _nullable(_gather(m_of, t), width),
-            "lab": pa.array(np.concatenate([lab, np.zeros(len(ip), lab.dtype)]).astype(np.int32)),
-            "rc": pa.array(np.concatenate([rc, np.full(len(ip), -1, rc.dtype)]).astype(np.int32)),
+            "p": pa.array(p),
+            "f": pa.array(np.concatenate([f, i_f])),
+            "t": pa.array(np.concatenate([t, it])),
+            "fm": _nullable(np.concatenate([fm, m_at[i_f + shift]])),
+            "tm": _nullable(np.concatenate([tm, m_at[it + shift]])),
+            "lab": pa.array(np.concatenate([lab, np.zeros(len(ip), np.int32)])),
+            "rc": pa.array(np.concatenate([rc, np.full(len(ip), -1, np.int32)])),
         }
     )
     duck.register(con, out, links)
+    per_pair = np.bincount(p, minlength=len(config.pairs)) if len(p) else np.zeros(0, np.int64)
+    duck.register(
+        con,
+        f"{out}_n",
+        pa.table({"p": pa.array(np.arange(len(per_pair)), pa.int32()), "n": pa.array(per_pair)}),
+    )
     counts = {
         "stored": n,
         "implied": len(ip),
@@ -200,8 +212,9 @@ def build_links(
 
 
 def drop_links(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Remove a links table :func:`build_links` registered."""
+    """Remove a links table :func:`build_links` registered (and its ``<name>_n`` counts)."""
     con.unregister(name)
+    con.unregister(f"{name}_n")
 
 
 def _matches(con: duckdb.DuckDBPyConnection, records: str) -> np.ndarray:
@@ -218,7 +231,7 @@ def _lookup(
     records: str,
     obj: np.ndarray,
     ids: list[pa.ChunkedArray],
-    n_rows: int,
+    width: type[np.integer],
 ) -> tuple[np.ndarray, pa.Table]:
     """Each (object, id)'s record row, or its missing code; and the missing ids' table.
 
@@ -228,10 +241,10 @@ def _lookup(
     """
     kind = pa.large_string()
     chunks = [c.cast(kind) if c.type != kind else c for x in ids for c in x.chunks]
-    row_type = "INTEGER" if n_rows < 2**31 else "BIGINT"
+    row_type = "INTEGER" if width == np.int32 else "BIGINT"
     ends = pa.table(
         {
-            "j": pa.array(np.arange(len(obj), dtype=np.int64)),
+            "j": pa.array(np.arange(len(obj), dtype=width)),
             "o": pa.array(obj.astype(np.int32, copy=False)),
             "id": pa.chunked_array(chunks, type=kind),
         }
@@ -246,7 +259,7 @@ def _lookup(
         )
     finally:
         con.unregister(name)
-    rows = np.full(len(obj), -1, dtype=np.int64)
+    rows = np.full(len(obj), -1, dtype=width)
     rows[found.column("j").to_numpy()] = found.column("row").to_numpy()
     lost = np.flatnonzero(rows < 0)
     if not len(lost):
@@ -285,17 +298,10 @@ def _no_missing() -> pa.Table:
     return _MISSING_SCHEMA.empty_table()
 
 
-def _gather(m_of: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``m_of[rows]`` for record rows, -1 for missing codes (and an empty ``m_of``)."""
-    if not len(m_of):
-        return np.full(len(rows), -1, dtype=np.int64)
-    return np.where(rows >= 0, m_of[np.maximum(rows, 0)], -1)
-
-
-def _nullable(values: np.ndarray, width: type[np.integer]) -> pa.Array:
+def _nullable(values: np.ndarray) -> pa.Array:
     """-1 as NULL."""
     null = values < 0
-    return pa.array(values.astype(width), mask=null if null.any() else None)
+    return pa.array(values, mask=null if null.any() else None)
 
 
 class _PairKeys:
@@ -316,7 +322,8 @@ class _PairKeys:
         if not self.packed:
             return {"p": p, "f": f, "t": t}
         span, shift = self.span, self.shift
-        return {"k": (p.astype(np.int64) * span + (f + shift)) * span + (t + shift)}
+        f64, t64 = f.astype(np.int64), t.astype(np.int64)
+        return {"k": (p.astype(np.int64) * span + (f64 + shift)) * span + (t64 + shift)}
 
     def unpack(self, keys: pa.Table | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(p, f, t) of packed keys, or of a table with the three columns."""
@@ -420,10 +427,10 @@ def _codes(values: pd.Series | pa.ChunkedArray, objects: list[str]) -> np.ndarra
         for chunk in arrow.chunks:
             known = pa.array(objects, chunk.dictionary.type)
             names = pc.index_in(chunk.dictionary, value_set=known)
-            lut = np.asarray(pc.fill_null(names, -1).to_numpy(zero_copy_only=False), np.int64)
+            lut = np.asarray(pc.fill_null(names, -1).to_numpy(zero_copy_only=False), np.int32)
             lut = np.append(lut, -1)  # null names: the last entry
             idx = pc.fill_null(chunk.indices, len(lut) - 1).to_numpy(zero_copy_only=False)
             parts.append(lut[np.asarray(idx, dtype=np.int64)])
-        return np.concatenate(parts) if parts else np.array([], dtype=np.int64)
+        return np.concatenate(parts) if parts else np.array([], dtype=np.int32)
     codes = pc.fill_null(pc.index_in(arrow, value_set=pa.array(objects, arrow.type)), -1)
-    return np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int32)

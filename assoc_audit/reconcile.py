@@ -181,7 +181,11 @@ def enrich(con: duckdb.DuckDBPyConnection, h: SideRows, a: SideRows) -> None:
 
 
 def diff(con: duckdb.DuckDBPyConnection) -> DiffCounts:
-    """Create ``one_``: the links present on one side only (needs ``links_h``/``links_a``)."""
+    """Create ``one_``: the links present on one side only.
+
+    Needs ``links_h``/``links_a`` and their per-pair counts ``links_h_n``/``links_a_n``
+    (see :func:`~assoc_audit.linkmap.build_links`).
+    """
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE one_ AS
@@ -200,8 +204,8 @@ def diff(con: duckdb.DuckDBPyConnection) -> DiffCounts:
         con,
         f"""
         SELECT p, sum(nh)::BIGINT AS nh, sum(na)::BIGINT AS na, sum(oh)::BIGINT AS oh
-        FROM (SELECT p, count(*) AS nh, 0 AS na, 0 AS oh FROM {LINKS_H} GROUP BY p
-              UNION ALL SELECT p, 0, count(*), 0 FROM {LINKS_A} GROUP BY p
+        FROM (SELECT p, n AS nh, 0 AS na, 0 AS oh FROM {LINKS_H}_n WHERE n > 0
+              UNION ALL SELECT p, 0, n, 0 FROM {LINKS_A}_n WHERE n > 0
               UNION ALL SELECT p, 0, 0, count(*) FROM one_ WHERE s = 0 GROUP BY p)
         GROUP BY p ORDER BY p
         """,
