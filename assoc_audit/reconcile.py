@@ -181,14 +181,14 @@ def enrich(con: duckdb.DuckDBPyConnection, h: SideRows, a: SideRows) -> None:
 
 
 def diff(con: duckdb.DuckDBPyConnection) -> DiffCounts:
-    """Create ``one_``: the links present on one side only.
+    """Register ``one_``: the links present on one side only.
 
     Needs ``links_h``/``links_a`` and their per-pair counts ``links_h_n``/``links_a_n``
     (see :func:`~assoc_audit.linkmap.build_links`).
     """
-    con.execute(
+    one = duck.arrow(
+        con,
         f"""
-        CREATE OR REPLACE TEMP TABLE one_ AS
         SELECT (CASE WHEN h.p IS NULL THEN 1 ELSE 0 END)::TINYINT AS s,
                coalesce(h.p, a.p) AS p, coalesce(h.f, a.f)::BIGINT AS f,
                coalesce(h.t, a.t)::BIGINT AS t, coalesce(h.fm, a.fm)::BIGINT AS fm,
@@ -198,8 +198,9 @@ def diff(con: duckdb.DuckDBPyConnection) -> DiffCounts:
         FROM {LINKS_H} h FULL JOIN {LINKS_A} a
           ON a.p = h.p AND a.fm = h.fm AND a.tm = h.tm AND a.lab = h.lab
         WHERE h.p IS NULL OR a.p IS NULL
-        """
+        """,
     )
+    duck.register(con, "one_", one)  # an Arrow table: read by enrich and classify only
     per_side = duck.numpy(
         con,
         f"""
@@ -352,9 +353,10 @@ def classify(con: duckdb.DuckDBPyConnection, config: IntegrationConfig) -> None:
     con.execute(_LIMITS.replace("{winner}", str(winner)))
     mirror = "true" if config.mirror_deletions else "false"
     con.execute(_CLASSIFIED.replace("{mirror}", mirror))
-    for name in ("pre_", "cand_", "held_", "ranked_", "one_"):
+    for name in ("pre_", "cand_", "held_", "ranked_"):
         con.execute(f"DROP TABLE {name}")
-    # nothing reads the links or one_x after this: free them before findings are rendered
+    # nothing reads the links, one_ or one_x after this: free them before findings are rendered
     drop_links(con, LINKS_H)
     drop_links(con, LINKS_A)
+    con.unregister("one_")
     con.unregister("one_x")
