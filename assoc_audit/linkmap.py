@@ -31,8 +31,10 @@ position, record row) for the ids it found; the ids it did not find are read
 back by position (few), numbered, and scattered into ``f``/``t``. ``fm``/``tm``
 are array gathers of each record's match. Merged spellings and implied links
 are set operations on one packed BIGINT key per (pair, from, to) when it fits
-in :data:`KEY_BITS` bits, else on the three columns. The links table is an
-Arrow table registered on the connection (read by the diff and the limits).
+in :data:`KEY_BITS` bits (a sort and a search in NumPy), else SQL on the three
+columns. The links table is an Arrow table (int32 codes while they fit)
+registered on the connection with its per-pair counts (``<out>_n``); the diff
+and the limits read it, :func:`~assoc_audit.reconcile.classify` drops it.
 """
 
 from __future__ import annotations
@@ -56,8 +58,9 @@ if TYPE_CHECKING:
 
 __all__ = ["KEY_BITS", "SideLinks", "build_links", "drop_links"]
 
-#: Bits a packed integer key may use (a BIGINT, sign bit left alone); wider keys fall back
-#: to comparing the columns themselves.
+#: Bits a packed (pair, from, to) key may use: a BIGINT with the sign bit and one tag bit to
+#: spare (the sort that finds implied links tags each key); wider keys fall back to SQL on
+#: the three columns.
 KEY_BITS = 62
 
 
