@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from assoc_audit.errors import SnapshotError
-from assoc_audit.linkmap import build_links
+from assoc_audit.linkmap import build_links, drop_links
 from assoc_audit.stages import BASELINE_BOTH, REC_A, REC_H
 from assoc_audit.tables import SideTables, empty_records, validate_associations
 
@@ -76,14 +76,14 @@ def register_baseline(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {BASELINE_BOTH} AS
-        SELECT h.p, h.fm, h.tm, h.lab FROM blinks_h h
+        SELECT h.p, h.fm::BIGINT AS fm, h.tm::BIGINT AS tm, h.lab FROM blinks_h h
         JOIN blinks_a a ON a.p = h.p AND a.fm = h.fm AND a.tm = h.tm AND a.lab = h.lab
         WHERE h.lab >= 0
         """
     )
-    counts["both"] = int(con.execute(f"SELECT count(*) FROM {BASELINE_BOTH}").fetchone()[0])  # type: ignore[index]
+    counts["both"] = int(con.execute(f"SELECT count(*) FROM {BASELINE_BOTH}").fetchall()[0][0])
     for name in ("blinks_h", "blinks_a"):
-        con.execute(f"DROP TABLE {name}")
+        drop_links(con, name)
     return counts
 
 

@@ -45,6 +45,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from assoc_audit import duck
+from assoc_audit.linkmap import drop_links
 from assoc_audit.reasons import Reason
 from assoc_audit.stages import BASELINE_BOTH, CLASSIFIED, ENTRIES, LIMITS, LINKS_A, LINKS_H, PAIRS
 
@@ -180,26 +181,32 @@ def enrich(con: duckdb.DuckDBPyConnection, h: SideRows, a: SideRows) -> None:
 
 
 def diff(con: duckdb.DuckDBPyConnection) -> DiffCounts:
-    """Create ``one_``: the links present on one side only (needs ``links_h``/``links_a``)."""
-    con.execute(
+    """Register ``one_``: the links present on one side only.
+
+    Needs ``links_h``/``links_a`` and their per-pair counts ``links_h_n``/``links_a_n``
+    (see :func:`~assoc_audit.linkmap.build_links`).
+    """
+    one = duck.arrow(
+        con,
         f"""
-        CREATE OR REPLACE TEMP TABLE one_ AS
         SELECT (CASE WHEN h.p IS NULL THEN 1 ELSE 0 END)::TINYINT AS s,
-               coalesce(h.p, a.p) AS p, coalesce(h.f, a.f) AS f, coalesce(h.t, a.t) AS t,
-               coalesce(h.fm, a.fm) AS fm, coalesce(h.tm, a.tm) AS tm,
+               coalesce(h.p, a.p) AS p, coalesce(h.f, a.f)::BIGINT AS f,
+               coalesce(h.t, a.t)::BIGINT AS t, coalesce(h.fm, a.fm)::BIGINT AS fm,
+               coalesce(h.tm, a.tm)::BIGINT AS tm,
                coalesce(h.lab, a.lab) AS lab,
                CASE WHEN h.p IS NULL THEN a.rc ELSE h.rc END AS rc
         FROM {LINKS_H} h FULL JOIN {LINKS_A} a
           ON a.p = h.p AND a.fm = h.fm AND a.tm = h.tm AND a.lab = h.lab
         WHERE h.p IS NULL OR a.p IS NULL
-        """
+        """,
     )
+    duck.register(con, "one_", one)  # an Arrow table: read by enrich and classify only
     per_side = duck.numpy(
         con,
         f"""
         SELECT p, sum(nh)::BIGINT AS nh, sum(na)::BIGINT AS na, sum(oh)::BIGINT AS oh
-        FROM (SELECT p, count(*) AS nh, 0 AS na, 0 AS oh FROM {LINKS_H} GROUP BY p
-              UNION ALL SELECT p, 0, count(*), 0 FROM {LINKS_A} GROUP BY p
+        FROM (SELECT p, n AS nh, 0 AS na, 0 AS oh FROM {LINKS_H}_n WHERE n > 0
+              UNION ALL SELECT p, 0, n, 0 FROM {LINKS_A}_n WHERE n > 0
               UNION ALL SELECT p, 0, 0, count(*) FROM one_ WHERE s = 0 GROUP BY p)
         GROUP BY p ORDER BY p
         """,
@@ -339,6 +346,7 @@ def classify(con: duckdb.DuckDBPyConnection, config: IntegrationConfig) -> None:
 
     Needs ``one_x`` (from :func:`enrich`), ``links_h``/``links_a``,
     the config tables and ``baseline_both`` (p, fm, tm, lab; empty without a baseline).
+    It is their last reader: ``one_``, ``one_x`` and the links tables are dropped.
     """
     winner = 0 if config.conflict_winner == "hubspot" else 1
     con.execute(_PRE)
@@ -347,3 +355,8 @@ def classify(con: duckdb.DuckDBPyConnection, config: IntegrationConfig) -> None:
     con.execute(_CLASSIFIED.replace("{mirror}", mirror))
     for name in ("pre_", "cand_", "held_", "ranked_"):
         con.execute(f"DROP TABLE {name}")
+    # nothing reads the links, one_ or one_x after this: free them before findings are rendered
+    drop_links(con, LINKS_H)
+    drop_links(con, LINKS_A)
+    con.unregister("one_")
+    con.unregister("one_x")

@@ -7,7 +7,9 @@ every module refers to the same constants::
     matching ─► REC_H, REC_A (per record row: object, id, match status, partner),
                 MATCH_AMBIGUITY (hubspot_row, app_row, rule)
     configtables ─► PAIRS, ENTRIES, LIMITS (the config as lookup tables)
-    linkmap ─► LINKS_H, LINKS_A (p, f, t, fm, tm, lab, rc: links on small integers)
+    linkmap ─► LINKS_H, LINKS_A (p, f, t, fm, tm, lab, rc: links on small integers;
+                Arrow tables registered on the connection, read by the diff and the limits
+                and dropped by ``reconcile.classify``, their last reader)
     baseline ─► BASELINE_BOTH (p, fm, tm, lab: links the baseline had on both sides)
     reconcile ─► CLASSIFIED (one row per one-sided link: reason, action, …)
     audit (suggestions) ─► SUGGESTIONS (side, row, name, score)
