@@ -29,6 +29,7 @@ from assoc_audit.tables import (
     validate_associations,
     validate_records,
 )
+from assoc_audit.text import is_text_type
 
 if TYPE_CHECKING:
     from assoc_audit.config import IntegrationConfig
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 __all__ = ["SnapshotSource", "read_meta", "read_side", "write_side"]
 
 _TABLE_FILES = ("records.parquet", "associations.parquet")
+#: Text columns with few distinct values, read as dictionaries.
+_CODED = {"records": ("object",), "associations": ("from_object", "to_object", "label")}
 
 
 @dataclass(frozen=True)
@@ -121,31 +124,37 @@ def read_side(folder: Path | str, *, side: Side, config: IntegrationConfig) -> S
         "records": ("object", "record_id", *identifiers, "display_name", "updated_at"),
         "associations": ASSOCIATION_COLUMNS,
     }
-    frames = {}
+    tables: dict[str, pa.Table] = {}
     for name in ("records", "associations"):
         path = root / f"{name}.parquet"
         if not path.exists():
             raise SnapshotError(f"{root}: snapshot has no {name}.parquet", file=str(path))
         try:
-            present = pq.read_schema(path).names
+            schema = pq.read_schema(path)
+            present = schema.names
             # read only the columns validation uses (all of them if some are missing,
             # so that the error lists what the file has)
             columns = [c for c in dict.fromkeys(wanted[name]) if c in present]
             required = [c for c in wanted[name] if c not in ("display_name", "updated_at")]
             use = columns if set(required) <= set(present) else None
-            frames[name] = pq.read_table(path, columns=use).to_pandas()
+            # few distinct values: read as dictionaries, validated on their codes
+            coded = [c for c in _CODED[name] if c in present and is_text_type(schema.field(c).type)]
+            tables[name] = pq.read_table(path, columns=use, read_dictionary=coded)
         except (OSError, pa.ArrowException) as exc:
             raise SnapshotError(f"{path}: unreadable Parquet file: {exc}", file=str(path)) from None
     records, rstats = validate_records(
-        frames["records"],
+        tables["records"],
         source=str(root / "records.parquet"),
         identifiers=identifiers,
         objects=config.audited_objects,
     )
     associations, astats = validate_associations(
-        frames["associations"],
+        tables["associations"],
         source=str(root / "associations.parquet"),
         pairs=config.pairs,
     )
     meta.setdefault("source", f"snapshot {root}")
+    del tables
+    # give back what reading and validating used (the pools of this thread keep it otherwise)
+    pa.default_memory_pool().release_unused()
     return SideTables(side, records, associations, meta, rstats, astats, source)

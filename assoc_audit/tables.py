@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import duckdb
 import numpy as np
@@ -37,7 +37,19 @@ import pyarrow.compute as pc
 
 from assoc_audit.config import OBJECT_NAME_PATTERN
 from assoc_audit.errors import DataError
-from assoc_audit.text import TEXT, arrow_text, row_error, text_series, to_text
+from assoc_audit.text import (
+    TEXT,
+    CodedText,
+    arrow_text,
+    canonical_arrow_text,
+    code_text,
+    is_text_dictionary,
+    is_text_type,
+    row_error,
+    text_series,
+    to_arrow_text,
+    to_text,
+)
 
 if TYPE_CHECKING:
     from assoc_audit.config import IntegrationConfig
@@ -129,18 +141,24 @@ def empty_associations() -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------
-# Column conversion
+# Columns: a table is a DataFrame (connectors) or an Arrow table (snapshots)
+
+Frame: TypeAlias = pd.DataFrame | pa.Table
 
 
-def _first_true(mask: pa.ChunkedArray | pa.Array) -> int:
-    """Position of the first true value of a boolean Arrow column (nulls count as false)."""
-    return int(pc.index(pc.fill_null(mask, False), True).as_py())
+def _column_names(df: Frame) -> list[str]:
+    """The data columns (an index pandas saved into Arrow is not one)."""
+    if not isinstance(df, pa.Table):
+        return list(map(str, df.columns))
+    index = (df.schema.pandas_metadata or {}).get("index_columns", [])
+    return [c for c in df.column_names if c not in index]
 
 
-def _require_columns(df: pd.DataFrame, required: Sequence[str], source: str) -> None:
-    missing = [c for c in required if c not in df.columns]
+def _require_columns(df: Frame, required: Sequence[str], source: str) -> None:
+    present = _column_names(df)
+    missing = [c for c in required if c not in present]
     if missing:
-        have = ", ".join(map(str, df.columns)) or "none"
+        have = ", ".join(present) or "none"
         raise DataError(
             f"{source}: missing column{'s' if len(missing) > 1 else ''} "
             f"{', '.join(repr(c) for c in missing)} (columns present: {have})",
@@ -149,37 +167,139 @@ def _require_columns(df: pd.DataFrame, required: Sequence[str], source: str) -> 
         )
 
 
-def _check_object_names(values: pd.Series, *, source: str, column: str) -> None:
-    arrow = arrow_text(values)
-    if arrow is None:
-        arrow = pa.chunked_array([pa.array(values.astype("object").tolist(), pa.large_string())])
-    if arrow.null_count:
-        raise row_error(source, _first_true(pc.is_null(arrow)), column, "empty object name")
-    bad = [u for u in pc.unique(arrow).to_pylist() if not _OBJECT_RE.match(str(u))]
-    if bad:
-        pos = _first_true(pc.is_in(arrow, value_set=pa.array(bad, arrow.type)))
+def _pandas(df: Frame, name: str, positions: np.ndarray | None) -> pd.Series:
+    """A column as pandas (an Arrow table's converted as a whole, as ``to_pandas`` would)."""
+    values: pd.Series = (
+        df.select([name]).to_pandas()[name] if isinstance(df, pa.Table) else df[name]
+    )
+    return values if positions is None else values.iloc[positions]
+
+
+def _text(
+    df: Frame,
+    name: str,
+    positions: np.ndarray | None,
+    *,
+    source: str,
+    whole_numbers: bool = True,
+) -> pa.ChunkedArray:
+    """A column (of the rows at ``positions``) as canonical Arrow text (:func:`to_text`)."""
+    if isinstance(df, pa.Table):
+        column = df.column(name)
+        if is_text_type(column.type) or is_text_dictionary(column.type):
+            if positions is not None:
+                column = column.take(pa.array(positions))
+            if is_text_dictionary(column.type):
+                column = column.cast(pa.large_string())
+            return canonical_arrow_text(column)
+    text = to_text(
+        _pandas(df, name, positions), source=source, column=name, whole_numbers=whole_numbers
+    )
+    return to_arrow_text(text)
+
+
+def _coded(df: Frame, name: str, *, source: str) -> CodedText:
+    """A text column with few distinct values (objects, labels) as codes.
+
+    Dictionary-encoded Arrow text is used as it is; anything else goes
+    through :func:`_text` first, so the values are those :func:`to_text` gives.
+    """
+    column = df.column(name) if isinstance(df, pa.Table) else None
+    if column is None or not is_text_dictionary(column.type):
+        column = _text(df, name, None, source=source, whole_numbers=False)
+    return code_text(column)
+
+
+def _check_object_names(obj: CodedText, *, source: str, column: str) -> None:
+    nulls = obj.codes < 0
+    if nulls.any():
+        raise row_error(source, int(np.argmax(nulls)), column, "empty object name")
+    bad = [i for i, name in enumerate(obj.names) if not _OBJECT_RE.match(name)]
+    if bad:  # names a dictionary holds need not occur
+        rows = np.isin(obj.codes, bad)
+        if rows.any():
+            pos = int(np.argmax(rows))
+            why = "lower-case letters, digits and _, or an object type id such as 2-1234"
+            problem = f"malformed object name {obj.names[obj.codes[pos]]!r} ({why})"
+            raise row_error(source, pos, column, problem)
+
+
+def _check_ids(ids: pa.ChunkedArray, *, source: str, column: str, positions: Any = None) -> None:
+    """Reject null ids; ``positions`` maps each value to its 0-based input row."""
+    if ids.null_count:
+        first = int(pc.index(pc.is_null(ids), True).as_py())
         raise row_error(
-            source,
-            pos,
-            column,
-            f"malformed object name {arrow[pos].as_py()!r} (lower-case letters, digits and _, "
-            "or an object type id such as 2-1234)",
+            source, first if positions is None else int(positions[first]), column, "empty id"
         )
 
 
-def _check_ids(ids: pd.Series, *, source: str, column: str) -> None:
-    """Reject null ids; ``ids.index`` holds each value's 0-based input position."""
-    arrow = arrow_text(ids)
-    if arrow is not None:
-        if not arrow.null_count:
-            return
-        first = _first_true(pc.is_null(arrow))
-    else:
-        nulls = ids.isna().to_numpy()
-        if not nulls.any():
-            return
-        first = int(np.flatnonzero(nulls)[0])
-    raise row_error(source, int(ids.index[first]), column, "empty id")
+def _counted(counts: dict[str, int]) -> dict[str, int]:
+    """Counts by name, most first, then by name."""
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+# ---------------------------------------------------------------------------
+# Duplicate rows: hash, then compare exactly the rows whose hash is not unique
+
+
+def _row_hashes(codes: Sequence[np.ndarray], texts: Sequence[pa.ChunkedArray]) -> np.ndarray:
+    """A 64-bit hash of each row of (``codes``..., ``texts``...), in row order."""
+    columns = {f"c{i}": c for i, c in enumerate(codes)}
+    table = pa.table({**columns, **{f"t{i}": t for i, t in enumerate(texts)}})
+    with duckdb.connect() as con:
+        con.register("rows_", table)
+        sql = f"SELECT hash({', '.join(table.column_names)}) AS h FROM rows_"
+        hashes = con.sql(sql).to_arrow_table().column("h")
+    return np.concatenate([chunk.to_numpy() for chunk in hashes.chunks] or [np.empty(0, np.uint64)])
+
+
+def _duplicated(
+    codes: Sequence[np.ndarray],
+    texts: Sequence[pa.ChunkedArray],
+    *,
+    keep: Literal["first", False],
+) -> np.ndarray:
+    """Rows equal to another row (``keep=False``) or to an earlier one (``"first"``).
+
+    A row is its integer ``codes`` and its ``texts`` (no nulls). Rows whose
+    hash is unique are distinct; the others are compared exactly, so a hash
+    collision never merges different rows.
+    """
+    n = len(codes[0])
+    result = np.zeros(n, dtype=bool)
+    if n < 2:
+        return result
+    h = _row_hashes(codes, texts)
+    ordered = np.sort(h)
+    same = ordered[1:] == ordered[:-1]
+    if not same.any():
+        return result
+    shared = np.unique(ordered[1:][same])
+    cand = np.flatnonzero(shared[np.minimum(np.searchsorted(shared, h), len(shared) - 1)] == h)
+    # each candidate's representative: the first candidate with its hash
+    order = np.argsort(h[cand], kind="stable")
+    sorted_h = h[cand][order]
+    starts = np.r_[True, sorted_h[1:] != sorted_h[:-1]]
+    rep = np.empty(len(cand), dtype=np.int64)
+    rep[order] = cand[order[starts][np.cumsum(starts) - 1]]
+    exact = np.ones(len(cand), dtype=bool)
+    for code in codes:
+        exact &= code[cand] == code[rep]
+    where, at = pa.array(cand), pa.array(rep)
+    for text in texts:
+        exact &= pc.equal(text.take(where), text.take(at)).to_numpy(zero_copy_only=False)
+    if exact.all():
+        result[cand] = True if keep is False else cand != rep
+        return result
+    # a hash collision among the candidates: compare their values
+    subset = pd.DataFrame(
+        {
+            **{f"c{i}": code[cand] for i, code in enumerate(codes)},
+            **{f"t{i}": text_series(t.take(where)) for i, t in enumerate(texts)},
+        }
+    )
+    result[cand] = subset.duplicated(keep=keep).to_numpy()
+    return result
 
 
 # ---------------------------------------------------------------------------
@@ -187,46 +307,42 @@ def _check_ids(ids: pd.Series, *, source: str, column: str) -> None:
 
 
 def validate_records(
-    df: pd.DataFrame,
+    df: Frame,
     *,
     source: str,
     identifiers: Sequence[str] = (),
     objects: Collection[str] | None = None,
 ) -> tuple[pd.DataFrame, TableStats]:
-    """Validate and canonicalise a records table.
+    """Validate and canonicalise a records table (a DataFrame or an Arrow table).
 
     ``identifiers`` are the columns the match rules need; ``objects`` the
     objects the config audits (rows of other objects are skipped and counted).
     """
     _require_columns(df, (*RECORD_COLUMNS, *identifiers), source)
     n = len(df)
-    obj = to_text(df["object"], source=source, column="object", whole_numbers=False)
+    obj = _coded(df, "object", source=source)
     _check_object_names(obj, source=source, column="object")
-    obj_arrow = _arrow(obj)
     skipped: dict[str, int] = {}
     positions: np.ndarray | None = None  # None: every row is kept
     if objects is not None:
-        keep = pc.is_in(obj_arrow, value_set=pa.array(list(objects), obj_arrow.type))
-        if not pc.all(keep).as_py():
-            skipped = _value_counts(pc.filter(obj_arrow, pc.invert(keep)))
-            positions = np.flatnonzero(keep.to_numpy(zero_copy_only=False))
-    sub = df if positions is None else df.iloc[positions]
-    if positions is not None:
-        obj_arrow = obj_arrow.take(pa.array(positions))
-    ids = to_text(sub["record_id"], source=source, column="record_id")
-    if positions is not None:
-        ids.index = positions  # positions in the input, for messages
-    _check_ids(ids, source=source, column="record_id")
-    id_arrow = _arrow(ids)
-    dup = _duplicated(pa.table({"object": obj_arrow, "record_id": id_arrow}), keep=False)
+        audited = set(objects)
+        keep = np.array([name in audited for name in obj.names] + [False])[obj.codes]
+        if not keep.all():
+            counts = np.bincount(obj.codes[~keep], minlength=len(obj.names))
+            skipped = _counted({obj.names[i]: int(counts[i]) for i in np.flatnonzero(counts)})
+            positions = np.flatnonzero(keep)
+            obj = obj.take(positions)
+    ids = _text(df, "record_id", positions, source=source)
+    _check_ids(ids, source=source, column="record_id", positions=positions)
+    dup = _duplicated([obj.codes], [ids], keep=False)
     if dup.any():
         where = np.flatnonzero(dup)
-        first_obj, first_id = obj_arrow[int(where[0])].as_py(), id_arrow[int(where[0])].as_py()
-        twins = [
-            (int(positions[p]) if positions is not None else int(p)) + 1
-            for p in where
-            if obj_arrow[int(p)].as_py() == first_obj and id_arrow[int(p)].as_py() == first_id
-        ]
+        first_obj, first_id = obj.names[obj.codes[where[0]]], ids[int(where[0])].as_py()
+        twin = (obj.codes[where] == obj.codes[where[0]]) & pc.equal(
+            ids.take(pa.array(where)), first_id
+        ).to_numpy(zero_copy_only=False)
+        rows = where[twin] if positions is None else positions[where[twin]]
+        twins = [int(p) + 1 for p in rows]
         raise DataError(
             f"{source}: rows {', '.join(map(str, twins[:5]))}, column 'record_id': duplicate id "
             f"{first_id!r} for object {first_obj!r}",
@@ -234,70 +350,28 @@ def validate_records(
             row=twins[1] if len(twins) > 1 else twins[0],
             field="record_id",
         )
-    cols: dict[str, pd.Series] = {
-        "object": text_series(obj_arrow),
-        "record_id": text_series(id_arrow),
-    }
-    for col in identifiers:
-        if col == "record_id":
+    cols: dict[str, pd.Series] = {"object": text_series(obj.text()), "record_id": text_series(ids)}
+    present = _column_names(df)
+    for col in (*identifiers, "display_name"):
+        if col == "record_id" or col in cols or col not in present:
             continue
-        cols[col] = _reindexed(to_text(sub[col], source=source, column=col, whole_numbers=False))
-    if "display_name" in df.columns:
-        cols["display_name"] = _reindexed(
-            to_text(sub["display_name"], source=source, column="display_name", whole_numbers=False)
-        )
-    else:
-        cols["display_name"] = pd.Series(pd.NA, index=range(len(id_arrow)), dtype=TEXT)
+        cols[col] = text_series(_text(df, col, positions, source=source, whole_numbers=False))
+    if "display_name" not in cols:
+        cols["display_name"] = pd.Series(pd.NA, index=range(len(ids)), dtype=TEXT)
     kept = positions if positions is not None else np.arange(n)
-    cols["updated_at"] = _timestamps(sub, source=source, positions=kept)
+    raw = _pandas(df, "updated_at", positions) if "updated_at" in present else None
+    cols["updated_at"] = _timestamps(raw, len(ids), source=source, positions=kept)
     out = pd.DataFrame(cols, copy=False)
     stats = TableStats(rows_read=n, rows_kept=len(out), skipped=skipped)
     return out, stats
 
 
-def _arrow(values: pd.Series) -> pa.ChunkedArray:
-    arrow = arrow_text(values)
-    assert arrow is not None, "canonical text columns are Arrow-backed"
-    return arrow
-
-
-def _reindexed(values: pd.Series) -> pd.Series:
-    return values.reset_index(drop=True).astype(TEXT)
-
-
-def _value_counts(values: pa.ChunkedArray) -> dict[str, int]:
-    counts = pc.value_counts(values)
-    pairs = zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True)
-    return {str(k): int(v) for k, v in sorted(pairs, key=lambda kv: (-kv[1], str(kv[0])))}
-
-
-def _duplicated(table: pa.Table, *, keep: Literal["first", False]) -> np.ndarray:
-    """Rows equal to another row (``keep=False``) or to an earlier one (``"first"``).
-
-    Rows are hashed in DuckDB; only rows whose hash occurs more than once are
-    compared exactly, so a hash collision never merges different rows.
-    """
-    if table.num_rows < 2:
-        return np.zeros(table.num_rows, dtype=bool)
-    cols = ", ".join(f'"{c}"' for c in table.column_names)
-    with duckdb.connect() as con:
-        con.register("rows_", table)
-        hashes = con.execute(f"SELECT hash({cols}) FROM rows_").fetchnumpy()
-    h = np.asarray(next(iter(hashes.values())))
-    result = np.zeros(table.num_rows, dtype=bool)
-    ordered = np.sort(h)
-    same = ordered[1:] == ordered[:-1]
-    if same.any():
-        candidates = np.flatnonzero(np.isin(h, np.unique(ordered[1:][same])))
-        subset = table.take(pa.array(candidates)).to_pandas()
-        result[candidates] = subset.duplicated(keep=keep).to_numpy()
-    return result
-
-
-def _timestamps(sub: pd.DataFrame, *, source: str, positions: np.ndarray) -> pd.Series:
-    if "updated_at" not in sub.columns:
-        return pd.Series(pd.NaT, index=range(len(sub)), dtype="datetime64[us, UTC]")
-    raw = sub["updated_at"].reset_index(drop=True)
+def _timestamps(
+    raw: pd.Series | None, rows: int, *, source: str, positions: np.ndarray
+) -> pd.Series:
+    if raw is None:
+        return pd.Series(pd.NaT, index=range(rows), dtype="datetime64[us, UTC]")
+    raw = raw.reset_index(drop=True)
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         ts = raw.dt.tz_localize("UTC") if raw.dt.tz is None else raw.dt.tz_convert("UTC")
     else:
@@ -322,12 +396,12 @@ def _timestamps(sub: pd.DataFrame, *, source: str, positions: np.ndarray) -> pd.
 
 
 def validate_associations(
-    df: pd.DataFrame,
+    df: Frame,
     *,
     source: str,
     pairs: Collection[tuple[str, str]] | None = None,
 ) -> tuple[pd.DataFrame, TableStats]:
-    """Validate and canonicalise an associations table.
+    """Validate and canonicalise an associations table (a DataFrame or an Arrow table).
 
     With ``pairs`` (the audited from→to pairs), rows of other pairs are skipped
     and counted, rows stored the other way round are flipped (label kept;
@@ -335,41 +409,62 @@ def validate_associations(
     """
     _require_columns(df, ASSOCIATION_COLUMNS, source)
     n = len(df)
-    cols: dict[str, pa.ChunkedArray] = {}
-    for col in ("from_object", "to_object"):
-        text = to_text(df[col], source=source, column=col, whole_numbers=False)
-        _check_object_names(text, source=source, column=col)
-        cols[col] = _arrow(text)
+    frm = _coded(df, "from_object", source=source)
+    _check_object_names(frm, source=source, column="from_object")
+    to = _coded(df, "to_object", source=source)
+    _check_object_names(to, source=source, column="to_object")
+    ids = []
     for col in ("from_id", "to_id"):
-        text = to_text(df[col], source=source, column=col)
-        _check_ids(text, source=source, column=col)
-        cols[col] = _arrow(text)
-    cols["label"] = _arrow(to_text(df["label"], source=source, column="label", whole_numbers=False))
-    table = pa.table({c: cols[c] for c in ASSOCIATION_COLUMNS})
+        ids.append(_text(df, col, None, source=source))
+        _check_ids(ids[-1], source=source, column=col)
+    label = _coded(df, "label", source=source)
+    names = list(dict.fromkeys([*frm.names, *to.names]))
+    links = _Links(frm.recoded(names), ids[0], to.recoded(names), ids[1], label)
     flipped = 0
     skipped: dict[str, int] = {}
     if pairs is not None:
-        table, flipped, skipped = _orient(table, set(pairs))
-    dup = _duplicated(table, keep="first")
+        links, flipped, skipped = _orient(links, set(pairs))
+    k, labels = len(names), len(label.names) + 1
+    fc, tc, lc = links.frm.codes, links.to.codes, links.label.codes
+    # the row's codes as one integer when it fits (numpy reuses the temporaries)
+    one = ((fc.astype(np.int32) * k + tc) * labels + lc + 1) if k * k * labels < 2**31 else None
+    dup = _duplicated(
+        [fc, tc, lc] if one is None else [one], [links.from_id, links.to_id], keep="first"
+    )
     merged = int(dup.sum())
     if merged:
-        table = table.filter(pa.array(~dup))
-    out = pd.DataFrame({c: text_series(table.column(c)) for c in ASSOCIATION_COLUMNS}, copy=False)
+        links = links.take(np.flatnonzero(~dup))
+    texts = (links.frm.text(), links.from_id, links.to.text(), links.to_id, links.label.text())
+    out = pd.DataFrame(
+        {c: text_series(t) for c, t in zip(ASSOCIATION_COLUMNS, texts, strict=True)}, copy=False
+    )
     stats = TableStats(
         rows_read=n, rows_kept=len(out), skipped=skipped, flipped=flipped, merged=merged
     )
     return out, stats
 
 
-def _orient(table: pa.Table, pairs: set[tuple[str, str]]) -> tuple[pa.Table, int, dict[str, int]]:
+@dataclass(frozen=True)
+class _Links:
+    """An associations table with object and label columns as codes."""
+
+    frm: CodedText
+    from_id: pa.ChunkedArray
+    to: CodedText
+    to_id: pa.ChunkedArray
+    label: CodedText
+
+    def take(self, rows: np.ndarray) -> _Links:
+        at = pa.array(rows)
+        frm, to, label = (coded.take(rows) for coded in (self.frm, self.to, self.label))
+        return _Links(frm, self.from_id.take(at), to, self.to_id.take(at), label)
+
+
+def _orient(links: _Links, pairs: set[tuple[str, str]]) -> tuple[_Links, int, dict[str, int]]:
     """Flip rows stored in the reverse direction of an audited pair; drop other pairs."""
-    frm, to = table.column("from_object"), table.column("to_object")
-    names = sorted(set(pc.unique(frm).to_pylist()) | set(pc.unique(to).to_pylist()))
-    value_set = pa.array(names, frm.type)
+    names = links.frm.names  # the object names of both columns
     k = len(names)
-    code = pc.index_in(frm, value_set=value_set).to_numpy(zero_copy_only=False).astype(
-        np.int64
-    ) * k + pc.index_in(to, value_set=value_set).to_numpy(zero_copy_only=False)
+    code = links.frm.codes.astype(np.int32 if k * k < 2**31 else np.int64) * k + links.to.codes
     # what to do with each (from, to) combination: 0 keep, 1 flip, 2 skip
     todo = np.full(k * k, 2, dtype=np.int8)
     for i, f in enumerate(names):
@@ -383,21 +478,17 @@ def _orient(table: pa.Table, pairs: set[tuple[str, str]]) -> tuple[pa.Table, int
     flipped = int(flip.sum())
     if flipped:
         mask = pa.array(flip)
-        swapped = {
-            "from_object": pc.if_else(mask, to, frm),
-            "from_id": pc.if_else(mask, table.column("to_id"), table.column("from_id")),
-            "to_object": pc.if_else(mask, frm, to),
-            "to_id": pc.if_else(mask, table.column("from_id"), table.column("to_id")),
-            "label": table.column("label"),
-        }
-        table = pa.table(swapped)
+        frm = CodedText(np.where(flip, links.to.codes, links.frm.codes), names)
+        to = CodedText(np.where(flip, links.frm.codes, links.to.codes), names)
+        from_id = pc.if_else(mask, links.to_id, links.from_id)
+        to_id = pc.if_else(mask, links.from_id, links.to_id)
+        links = _Links(frm, from_id, to, to_id, links.label)
     skipped: dict[str, int] = {}
     skip = row_todo == 2
     if skip.any():
         counts = np.bincount(code[skip], minlength=k * k)
-        found = [
-            (f"{names[c // k]}→{names[c % k]}", int(counts[c])) for c in np.flatnonzero(counts)
-        ]
-        skipped = dict(sorted(found, key=lambda kv: (-kv[1], kv[0])))
-        table = table.filter(pa.array(~skip))
-    return table, flipped, skipped
+        skipped = _counted(
+            {f"{names[c // k]}→{names[c % k]}": int(counts[c]) for c in np.flatnonzero(counts)}
+        )
+        links = links.take(np.flatnonzero(~skip))
+    return links, flipped, skipped

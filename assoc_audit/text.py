@@ -4,12 +4,14 @@ Ids and identifier values are text. :data:`TEXT` is the one text dtype of the
 canonical tables (``pd.StringDtype("pyarrow")``, ``<NA>`` for null);
 :func:`to_text` turns any column into it (text verbatim, empty text null,
 whole numbers without a decimal part); :func:`arrow_text` and
-:func:`text_series` move between such columns and Arrow without copying, and
-:func:`to_arrow_text` gives any column as Arrow text.
+:func:`text_series` move between such columns and Arrow without copying,
+:func:`to_arrow_text` gives any column as Arrow text, and
+:func:`canonical_arrow_text` does what :func:`to_text` does for Arrow text data.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +22,19 @@ import pyarrow.compute as pc
 
 from assoc_audit.errors import DataError
 
-__all__ = ["TEXT", "arrow_text", "row_error", "text_series", "to_arrow_text", "to_text"]
+__all__ = [
+    "TEXT",
+    "CodedText",
+    "arrow_text",
+    "canonical_arrow_text",
+    "code_text",
+    "is_text_dictionary",
+    "is_text_type",
+    "row_error",
+    "text_series",
+    "to_arrow_text",
+    "to_text",
+]
 
 TEXT = pd.StringDtype("pyarrow")
 
@@ -61,6 +75,26 @@ def to_arrow_text(values: pd.Series) -> pa.ChunkedArray:
         arrow = arrow_text(values.astype(TEXT))
     assert arrow is not None
     return arrow
+
+
+def is_text_type(dtype: pa.DataType) -> bool:
+    """Whether Arrow data of ``dtype`` is text as it stands (``string`` or ``large_string``)."""
+    return bool(pa.types.is_string(dtype) or pa.types.is_large_string(dtype))
+
+
+def is_text_dictionary(dtype: pa.DataType) -> bool:
+    """Whether ``dtype`` is dictionary-encoded Arrow text (:func:`is_text_type` values)."""
+    return bool(pa.types.is_dictionary(dtype) and is_text_type(dtype.value_type))
+
+
+def canonical_arrow_text(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Arrow text (:func:`is_text_type`) as canonical text: ``large_string``, empty text null.
+
+    The same values :func:`to_text` gives for such a column, without pandas.
+    """
+    if not pa.types.is_large_string(values.type):
+        values = values.cast(pa.large_string())
+    return _empty_to_null(values)
 
 
 def text_series(values: pa.ChunkedArray | pa.Array, index: pd.Index | None = None) -> pd.Series:
@@ -167,3 +201,77 @@ def _object_to_text(s: pd.Series, *, source: str, column: str, whole_numbers: bo
         else:
             result[pos] = str(v)
     return pd.Series(result, dtype=TEXT)
+
+
+# ---------------------------------------------------------------------------
+# Text with few distinct values (object names, labels) as integer codes
+
+
+@dataclass(frozen=True)
+class CodedText:
+    """A canonical text column as row codes into ``names`` (-1: null).
+
+    ``codes`` has the smallest signed integer type that holds them; equal
+    texts have equal codes and ``names`` are distinct.
+    """
+
+    codes: np.ndarray
+    names: list[str]
+
+    def take(self, rows: np.ndarray) -> CodedText:
+        return CodedText(self.codes[rows], self.names)
+
+    def recoded(self, names: list[str]) -> CodedText:
+        """The same values as codes into ``names`` (which holds all of this column's)."""
+        if names[: len(self.names)] == self.names:
+            return CodedText(self.codes, names)
+        index = {v: i for i, v in enumerate(names)}
+        lut = np.array([index[v] for v in self.names] + [-1], dtype=_code_type(len(names)))
+        return CodedText(lut[self.codes], names)
+
+    def text(self) -> pa.ChunkedArray:
+        """The column as canonical Arrow text (``large_string``)."""
+        nulls = self.codes < 0
+        codes = pa.array(self.codes, mask=nulls) if nulls.any() else pa.array(self.codes)
+        return pa.chunked_array([pa.array(self.names, pa.large_string()).take(codes)])
+
+
+def _code_type(names: int) -> type[np.signedinteger[Any]]:
+    """The smallest signed integer type for codes into ``names`` values (and -1)."""
+    return np.int8 if names < 2**7 else np.int16 if names < 2**15 else np.int32
+
+
+def code_text(column: pa.ChunkedArray) -> CodedText:
+    """Canonical Arrow text, or dictionary-encoded Arrow text, as :class:`CodedText`.
+
+    Empty text in a dictionary is null, as :func:`to_text` makes it; a
+    dictionary's values need not occur in the column.
+    """
+    if not is_text_dictionary(column.type):
+        column = pc.dictionary_encode(column)
+    if sum(len(chunk.dictionary) for chunk in column.chunks) > 2**16:
+        column = column.unify_dictionaries()  # large dictionaries: read once
+    dtype = _code_type(sum(len(chunk.dictionary) for chunk in column.chunks))
+    codes = np.empty(len(column), dtype=dtype)
+    names: dict[str, int] = {}
+    dictionary, lut, identity, at = None, np.empty(0, dtype=dtype), False, 0
+    for chunk in column.chunks:
+        if dictionary is None or not chunk.dictionary.equals(dictionary):
+            dictionary = chunk.dictionary
+            values = dictionary.to_pylist()
+            lut = np.array(
+                [-1 if v is None or v == "" else names.setdefault(v, len(names)) for v in values]
+                + [-1],  # for null indices
+                dtype=dtype,
+            )
+            identity = bool((lut[:-1] == np.arange(len(values))).all())
+        out, indices = codes[at : at + len(chunk)], chunk.indices
+        at += len(chunk)
+        if indices.null_count:
+            indices = pc.fill_null(indices.cast(pa.int64()), len(lut) - 1)
+            np.take(lut, indices.to_numpy(), out=out)
+        elif identity:
+            out[:] = indices.to_numpy()
+        else:
+            np.take(lut, indices.to_numpy(), out=out)
+    return CodedText(codes, list(names))
