@@ -9,15 +9,20 @@ keys never match and never make a record ambiguous. Objects without rules
 (``off`` or missing from ``objects``) are not matched at all.
 
 Results are arrays aligned with each side's records table (row positions), so
-later stages join on small integers; :func:`records_table` renders DESIGN §6's
-``records.csv``.
+later stages join on small integers (records.csv is rendered from them by
+:func:`assoc_audit.outputs.records_table`).
+
+Each rule groups its keys by a 64-bit hash (DuckDB's ``hash``, factorised in
+NumPy); the members of every two-sided group are then compared with the group's
+first key, and if any differs (a hash collision) the rule's codes are recomputed
+exactly, so hashing never changes a result.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,8 +32,7 @@ import pyarrow.compute as pc
 from assoc_audit import duck
 from assoc_audit.errors import DataError
 from assoc_audit.normalize import normalize_arrow
-from assoc_audit.stages import MATCH_AMBIGUITY, REC_A, REC_H
-from assoc_audit.tables import TEXT, arrow_text, text_series
+from assoc_audit.tables import TEXT, arrow_text
 
 if TYPE_CHECKING:
     import duckdb
@@ -44,7 +48,6 @@ __all__ = [
     "match_records",
     "normalize_keys",
     "object_codes",
-    "records_table",
     "rule_column",
 ]
 
@@ -390,19 +393,20 @@ def register_records(
     tables: SideTables,
     match: SideMatch,
     name: str,
+    codes: np.ndarray | None = None,
 ) -> None:
     """Register a side's records with their matching results as table ``name``.
 
     Columns: ``row`` (position), ``obj`` (index in ``config.audited_objects``,
     -1 for others), ``record_id``, ``status``, ``partner`` (other side's row or
-    -1), ``rule``, ``m`` (the HubSpot row of the matched pair, or NULL).
+    -1), ``rule``, ``m`` (the HubSpot row of the matched pair, or NULL). ``codes``:
+    the records' object codes when known (:attr:`Matches.object_codes`).
     """
     records = tables.records
-    objects = list(config.audited_objects)
-    obj = arrow_text(records["object"])
     ids = arrow_text(records["record_id"])
-    assert obj is not None and ids is not None
-    codes = pc.fill_null(pc.index_in(obj, value_set=pa.array(objects, obj.type)), -1)
+    assert ids is not None
+    if codes is None:
+        codes = object_codes(records, config.audited_objects)
     n = len(records)
     rows = np.arange(n, dtype=np.int64)
     matched = match.status == MatchStatus.MATCHED
@@ -411,7 +415,7 @@ def register_records(
     table = pa.table(
         {
             "row": pa.array(rows),
-            "obj": pc.cast(codes, pa.int32()),
+            "obj": pa.array(codes, pa.int32()),
             "record_id": ids,
             "status": pa.array(match.status, pa.int8()),
             "partner": pa.array(match.partner, pa.int64()),
@@ -420,89 +424,3 @@ def register_records(
         }
     )
     duck.register(con, name, table)
-
-
-_RECORDS_SQL = f"""
-WITH
-objs AS (SELECT * FROM (VALUES {{objects}}) v(obj, name)),
-amb AS (SELECT * FROM {MATCH_AMBIGUITY}),
-rows_ AS (
-    SELECT o.name AS object, h.record_id AS hubspot_id, a.record_id AS app_id,
-           h.rule::INTEGER AS rule, 'matched' AS status
-    FROM {REC_H} h JOIN {REC_A} a ON a.row = h.partner JOIN objs o ON o.obj = h.obj
-    WHERE h.status = 1
-    UNION ALL
-    SELECT o.name, h.record_id, NULL, nullif(h.rule, 0)::INTEGER, 'unmatched'
-    FROM {REC_H} h JOIN objs o ON o.obj = h.obj WHERE h.status = 2
-    UNION ALL
-    SELECT o.name, NULL, a.record_id, nullif(a.rule, 0)::INTEGER, 'unmatched'
-    FROM {REC_A} a JOIN objs o ON o.obj = a.obj WHERE a.status = 2
-    UNION ALL
-    SELECT o.name, h.record_id,
-           string_agg(a.record_id, ';' ORDER BY length(a.record_id), a.record_id),
-           any_value(h.rule)::INTEGER, 'ambiguous'
-    FROM {REC_H} h JOIN objs o ON o.obj = h.obj
-    JOIN (SELECT DISTINCT hubspot_row, app_row FROM amb) x ON x.hubspot_row = h.row
-    JOIN {REC_A} a ON a.row = x.app_row
-    WHERE h.status = 3
-    GROUP BY o.name, h.row, h.record_id
-    UNION ALL
-    SELECT o.name,
-           string_agg(h.record_id, ';' ORDER BY length(h.record_id), h.record_id),
-           a.record_id, any_value(a.rule)::INTEGER, 'ambiguous'
-    FROM {REC_A} a JOIN objs o ON o.obj = a.obj
-    JOIN (SELECT DISTINCT hubspot_row, app_row FROM amb) x ON x.app_row = a.row
-    JOIN {REC_H} h ON h.row = x.hubspot_row
-    WHERE a.status = 3
-    GROUP BY o.name, a.row, a.record_id
-)
-SELECT object, hubspot_id, app_id, rule, status FROM rows_
-ORDER BY object, length(coalesce(hubspot_id, '')), hubspot_id NULLS FIRST,
-         length(coalesce(app_id, '')), app_id NULLS FIRST
-"""
-
-
-def records_table(con: duckdb.DuckDBPyConnection, config: IntegrationConfig) -> pa.Table:
-    """records.csv as an Arrow table (needs ``rec_h``, ``rec_a`` and ``match_ambiguity``).
-
-    One row per matched pair and per unmatched or ambiguous record, for
-    objects with rules; sorted by object, HubSpot id, app id (each by length,
-    then text; empty first).
-    """
-    ruled = [(i, o) for i, o in enumerate(config.audited_objects) if config.match_rules(o)]
-    if not ruled:
-        return _empty_records_table()
-    values = ", ".join(f"({i}, {_sql_text(o)})" for i, o in ruled)
-    return duck.arrow(con, _RECORDS_SQL.format(objects=values))
-
-
-def _empty_records_table() -> pa.Table:
-    return pa.table(
-        {
-            "object": pa.array([], pa.string()),
-            "hubspot_id": pa.array([], pa.string()),
-            "app_id": pa.array([], pa.string()),
-            "rule": pa.array([], pa.int32()),
-            "status": pa.array([], pa.string()),
-        }
-    )
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-_INT64 = {pa.int64(): pd.Int64Dtype()}
-
-
-def records_frame(table: pa.Table) -> pd.DataFrame:
-    """records.csv as a DataFrame: text columns :data:`~assoc_audit.tables.TEXT`, rule Int64."""
-    cols: dict[str, Any] = {}
-    for name in RECORDS_COLUMNS:
-        column = table.column(name)
-        if name == "rule":
-            values = pc.cast(column, pa.int64()).to_pandas(types_mapper=_INT64.get)
-            cols[name] = pd.Series(values, dtype="Int64")
-        else:
-            cols[name] = text_series(column)
-    return pd.DataFrame(cols)
