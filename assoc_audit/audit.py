@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,14 +34,14 @@ from assoc_audit.configtables import config_tables, register_config_tables
 from assoc_audit.emptyread import check_empty_reads
 from assoc_audit.findings import findings_frame, render_findings
 from assoc_audit.linkmap import build_links
-from assoc_audit.matching import (
-    Matches,
-    match_records,
+from assoc_audit.matching import Matches, match_records, register_records
+from assoc_audit.outputs import (
     records_frame,
     records_table,
-    register_records,
+    threshold_exceeded,
+    write_outputs,
+    write_outputs_summary,
 )
-from assoc_audit.outputs import threshold_exceeded, write_outputs
 from assoc_audit.reasons import DEFAULT_FAIL_ON, Reason, parse_reasons
 from assoc_audit.reconcile import DiffCounts, SideRows, classify, diff, enrich, side_rows
 from assoc_audit.stages import (
@@ -169,8 +169,8 @@ def run_audit(
         empty_reads=tuple(r.to_dict() for r in suspect),
     )
     result = AuditResult(findings, records, summary, hubspot, app, config)
-    if out is not None:
-        result.write(out)
+    if out is not None:  # summary.json adds the writing time and how snapshots were stored
+        result = replace(result, summary=write_outputs_summary(result, Path(out)))
     return result
 
 
@@ -194,7 +194,7 @@ def _render(
             ambiguity=matches.ambiguity,
         )
     )
-    return findings, records_frame(records_table(con, config))
+    return findings, records_frame(records_table(config, hubspot, app, matches))
 
 
 @dataclass(frozen=True)
@@ -245,8 +245,9 @@ def _reconcile(
     matches: Matches,
     baseline: Path | str | None,
 ) -> _Reconciled:
-    register_records(con, config, hubspot, matches.hubspot, f"{REC_H}")
-    register_records(con, config, app, matches.app, f"{REC_A}")
+    codes = matches.object_codes or (None, None)
+    register_records(con, config, hubspot, matches.hubspot, f"{REC_H}", codes[0])
+    register_records(con, config, app, matches.app, f"{REC_A}", codes[1])
     amb = matches.ambiguity
     duck.register(
         con,

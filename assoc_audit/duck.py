@@ -7,20 +7,38 @@ Nothing here is global: callers own and close their connection.
 
 from __future__ import annotations
 
+import math
 import os
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["arrow", "connect", "numpy", "register", "scalar"]
+__all__ = ["arrow", "available_cores", "connect", "numpy", "register", "scalar"]
+
+
+def available_cores() -> int:
+    """The cores this process may run on: its CPU affinity, capped by a cgroup CPU quota
+    (containers), rather than every core of the machine (``os.cpu_count()``)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            cores = min(cores, math.ceil(int(quota) / int(period)))
+    except (OSError, ValueError):
+        pass
+    return max(1, cores)
 
 
 def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    """A fresh in-memory connection using every core (or ``threads``)."""
+    """A fresh in-memory connection using the available cores (or ``threads``)."""
     con = duckdb.connect(":memory:")
-    con.execute(f"SET threads = {int(threads or os.cpu_count() or 1)}")
+    con.execute(f"SET threads = {int(threads or available_cores())}")
     con.execute("SET preserve_insertion_order = true")
     return con
 

@@ -9,15 +9,20 @@ keys never match and never make a record ambiguous. Objects without rules
 (``off`` or missing from ``objects``) are not matched at all.
 
 Results are arrays aligned with each side's records table (row positions), so
-later stages join on small integers; :func:`records_table` renders DESIGN §6's
-``records.csv``.
+later stages join on small integers (records.csv is rendered from them by
+:func:`assoc_audit.outputs.records_table`).
+
+Each rule groups its keys by a 64-bit hash (DuckDB's ``hash``, factorised in
+NumPy); the members of every two-sided group are then compared with the group's
+first key, and if any differs (a hash collision) the rule's codes are recomputed
+exactly, so hashing never changes a result.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,9 +31,8 @@ import pyarrow.compute as pc
 
 from assoc_audit import duck
 from assoc_audit.errors import DataError
-from assoc_audit.normalize import normalize
-from assoc_audit.stages import MATCH_AMBIGUITY, REC_A, REC_H
-from assoc_audit.tables import TEXT, arrow_text, text_series
+from assoc_audit.normalize import normalize_arrow
+from assoc_audit.tables import TEXT, arrow_text
 
 if TYPE_CHECKING:
     import duckdb
@@ -43,7 +47,7 @@ __all__ = [
     "SideMatch",
     "match_records",
     "normalize_keys",
-    "records_table",
+    "object_codes",
     "rule_column",
 ]
 
@@ -80,6 +84,28 @@ class SideMatch:
 
 
 @dataclass(frozen=True)
+class RuleKeys:
+    """A rule's normalised keys (null: none) of record ``rows`` (ascending) of one side."""
+
+    rows: np.ndarray
+    keys: pa.Array
+
+    def restrict(self, rows: np.ndarray) -> RuleKeys:
+        """The keys of ``rows``, a subset of :attr:`rows` (ascending)."""
+        at = np.searchsorted(self.rows, rows)
+        return RuleKeys(rows, self.keys.take(pa.array(at, pa.int64())))
+
+    def lookup(self, rows: np.ndarray) -> pa.Array | None:
+        """The keys of ``rows`` (any order), or None if some of them are not here."""
+        if not len(self.rows):
+            return None if len(rows) else self.keys
+        at = np.minimum(np.searchsorted(self.rows, rows), len(self.rows) - 1)
+        if not np.array_equal(self.rows[at], rows):
+            return None
+        return self.keys.take(pa.array(at, pa.int64()))
+
+
+@dataclass(frozen=True)
 class Matches:
     """Both sides' matching results.
 
@@ -94,6 +120,10 @@ class Matches:
     ambiguity: pd.DataFrame
     #: Per object with rules: counts of matched pairs, unmatched and ambiguous records.
     counts: dict[str, dict[str, int]]
+    #: Each side's records as their object's index in ``config.audited_objects`` (-1: other).
+    object_codes: tuple[np.ndarray, np.ndarray] | None = None
+    #: (object, rule number) -> both sides' keys of the records no rule matched (suggestions).
+    unmatched_keys: dict[tuple[str, int], tuple[RuleKeys, RuleKeys]] = field(default_factory=dict)
 
     def side(self, side: Side) -> SideMatch:
         return self.hubspot if side == "hubspot" else self.app
@@ -107,20 +137,28 @@ def rule_column(side: Side, rule: MatchRule) -> str:
     return column
 
 
-def _object_rows(records: pd.DataFrame, objects: list[str]) -> dict[str, np.ndarray]:
-    """Row positions of each object's records."""
-    obj = arrow_text(records["object"])
+def object_codes(records: pd.DataFrame, objects: list[str] | tuple[str, ...]) -> np.ndarray:
+    """Each record's object as its index in ``objects`` (-1 for other objects)."""
+    column = records["object"]
+    obj = arrow_text(column)
     if obj is None:
-        obj = pa.chunked_array([pa.array(records["object"].astype("object").tolist(), pa.string())])
-    codes = pc.index_in(obj, value_set=pa.array(objects, obj.type))
-    codes_np = codes.to_numpy(zero_copy_only=False)
-    codes_np = np.where(pd.isna(codes_np), -1, codes_np).astype(np.int64)
-    order = np.argsort(codes_np, kind="stable")
-    bounds = np.searchsorted(codes_np[order], np.arange(len(objects) + 1))
-    return {name: order[bounds[i] : bounds[i + 1]] for i, name in enumerate(objects)}
+        try:
+            obj = pa.chunked_array([pa.array(column.array)])
+        except (pa.ArrowException, TypeError):
+            obj = pa.chunked_array([pa.array(column.astype("object").tolist(), pa.string())])
+        if pa.types.is_dictionary(obj.type):
+            obj = obj.cast(obj.type.value_type)
+    codes = pc.fill_null(pc.index_in(obj, value_set=pa.array(list(objects), obj.type)), -1)
+    return np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def _keys(tables: SideTables, rows: np.ndarray, column: str, how: str) -> pa.ChunkedArray:
+def _object_rows(codes: np.ndarray, objects: list[str]) -> dict[str, np.ndarray]:
+    """Row positions of each object's records (ascending)."""
+    return {name: np.flatnonzero(codes == i) for i, name in enumerate(objects)}
+
+
+def _keys(tables: SideTables, rows: np.ndarray, column: str, how: str) -> pa.Array:
+    """The rule's normalised key of each of ``rows`` (null: no key)."""
     records = tables.records
     if column not in records.columns:
         raise DataError(
@@ -133,61 +171,95 @@ def _keys(tables: SideTables, rows: np.ndarray, column: str, how: str) -> pa.Chu
     if values is None:
         values = arrow_text(records[column].astype(TEXT))
         assert values is not None
-    taken = values.take(pa.array(rows))
-    if how == "none":
-        return taken  # canonical text: empty is already null
-    return normalize_keys(taken, how)
-
-
-#: ASCII characters Python's ``str.strip()`` removes.
-_ASCII_SPACE = r"[\t\n\x0b\x0c\r\x1c-\x1f ]"
-#: Values with none of these are left unchanged by the normaliser (ASCII only).
-_CHANGES = {
-    "email": rf"[A-Z]|^{_ASCII_SPACE}|{_ASCII_SPACE}$",
-    "domain": rf"[A-Z:/?#]|^{_ASCII_SPACE}|{_ASCII_SPACE}$|^www\.|\.$",
-}
+    taken = values.take(pa.array(rows, pa.int64()))
+    if how == "none":  # canonical text: empty is already null
+        return taken.combine_chunks().cast(pa.large_string())
+    return normalize_arrow(taken, how)
 
 
 def normalize_keys(values: pa.ChunkedArray, how: str) -> pa.ChunkedArray:
-    """:func:`assoc_audit.normalize.normalize` over Arrow text, skipping the values it
-    provably leaves unchanged (non-empty ASCII with nothing to strip, lower-case or cut).
-
-    The remaining values go through ``normalize`` itself, so the rules stay in one place.
-    """
-    array = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
-    array = array.cast(pa.large_string())
-    if how not in _CHANGES:
-        result = normalize(text_series(array), how)
-        return pa.chunked_array([pa.array(result.to_numpy(dtype=object), pa.large_string())])
-    plain = pc.and_(
-        pc.and_(pc.string_is_ascii(array), pc.greater(pc.utf8_length(array), 0)),
-        pc.invert(pc.match_substring_regex(array, _CHANGES[how])),
-    )
-    todo = pc.invert(pc.fill_null(plain, True))  # nulls stay null either way
-    if not pc.any(todo).as_py():
-        return pa.chunked_array([array])
-    subset = pc.filter(array, todo)
-    fixed = normalize(text_series(subset), how)
-    replacement = pa.array(fixed.to_numpy(dtype=object), pa.large_string())
-    return pa.chunked_array([pc.replace_with_mask(array, todo, replacement)])
+    """:func:`assoc_audit.normalize.normalize` over Arrow text
+    (:func:`~assoc_audit.normalize.normalize_arrow`: vectorised for printable ASCII, the
+    reference normaliser for every other value)."""
+    return pa.chunked_array([normalize_arrow(values, how)])
 
 
-_GROUPS = """
-CREATE OR REPLACE TEMP TABLE match_groups AS
-SELECT key,
-       count(*) FILTER (WHERE s = 0) AS nh, count(*) FILTER (WHERE s = 1) AS na,
-       min(row) FILTER (WHERE s = 0) AS h, min(row) FILTER (WHERE s = 1) AS a
-FROM (SELECT 0 AS s, row, key FROM match_keys_h UNION ALL SELECT 1, row, key FROM match_keys_a)
-WHERE key IS NOT NULL
-GROUP BY key
-HAVING nh > 0 AND na > 0
-"""
-_PAIRS = "SELECT h, a FROM match_groups WHERE nh = 1 AND na = 1"
-_AMBIGUOUS = """
-SELECT kh.row AS h, ka.row AS a
-FROM (SELECT key FROM match_groups WHERE nh > 1 OR na > 1) g
-JOIN match_keys_h kh USING (key) JOIN match_keys_a ka USING (key)
-"""
+def _hashes(con: duckdb.DuckDBPyConnection, keys: pa.Array) -> np.ndarray:
+    """A 64-bit hash of each (non-null) key, computed by DuckDB (vectorised, parallel)."""
+    duck.register(con, "match_keys_", pa.table({"key": keys}))
+    try:
+        got = duck.numpy(con, "SELECT hash(key) AS k FROM match_keys_")["k"]
+    finally:
+        con.unregister("match_keys_")
+    return np.asarray(got, dtype=np.uint64)
+
+
+def _key_codes(con: duckdb.DuckDBPyConnection, keys: pa.Array, n_h: int) -> tuple[np.ndarray, int]:
+    """Group codes of ``keys`` (HubSpot keys first, then the app's; no nulls): equal codes
+    for equal keys. Codes come from 64-bit hashes; members of two-sided groups are then
+    compared with their group's first key, and on any collision the codes are recomputed
+    exactly (Arrow dictionary encoding)."""
+    codes, uniques = pd.factorize(_hashes(con, keys))
+    codes = codes.astype(np.int64, copy=False)
+    k = len(uniques)
+    n = len(codes)
+    two = (np.bincount(codes[:n_h], minlength=k) > 0) & (np.bincount(codes[n_h:], minlength=k) > 0)
+    first = _first_positions(codes, k)
+    check = np.flatnonzero(two[codes] & (first[codes] != np.arange(n)))
+    if len(check):
+        same = pc.equal(keys.take(pa.array(check)), keys.take(pa.array(first[codes[check]])))
+        if not pc.all(same).as_py():
+            encoded = pc.dictionary_encode(keys)
+            exact = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            return exact, len(encoded.dictionary)
+    return codes, k
+
+
+def _first_positions(codes: np.ndarray, k: int) -> np.ndarray:
+    """For each code, the position of its first occurrence in ``codes`` (0 if none)."""
+    first = np.zeros(k, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1, dtype=np.int64)
+    return first
+
+
+@dataclass(frozen=True)
+class _Grouped:
+    """One rule's groups over the pools, as positions in the pools."""
+
+    pairs: tuple[np.ndarray, np.ndarray]  # one-to-one groups: (HubSpot, app) positions
+    ambiguous: tuple[np.ndarray, np.ndarray]  # every (HubSpot, app) pair of the other groups
+    keyed: tuple[np.ndarray, np.ndarray]  # positions with a key
+
+
+def _group(con: duckdb.DuckDBPyConnection, keys_h: pa.Array, keys_a: pa.Array) -> _Grouped:
+    """DESIGN §5's groups: equal non-null keys; only groups with records on both sides count."""
+    ok_h = np.asarray(pc.is_valid(keys_h).to_numpy(zero_copy_only=False))
+    ok_a = np.asarray(pc.is_valid(keys_a).to_numpy(zero_copy_only=False))
+    at_h, at_a = np.flatnonzero(ok_h), np.flatnonzero(ok_a)
+    none = np.array([], dtype=np.int64)
+    if not len(at_h) or not len(at_a):
+        return _Grouped((none, none), (none, none), (at_h, at_a))
+    both = pa.concat_arrays([keys_h.filter(pa.array(ok_h)), keys_a.filter(pa.array(ok_a))])
+    codes, k = _key_codes(con, both, len(at_h))
+    ch, ca = codes[: len(at_h)], codes[len(at_h) :]
+    nh, na = np.bincount(ch, minlength=k), np.bincount(ca, minlength=k)
+    first_h, first_a = _first_positions(ch, k), _first_positions(ca, k)
+    one = np.flatnonzero((nh == 1) & (na == 1))
+    pairs = (at_h[first_h[one]], at_a[first_a[one]])
+    amb = (nh > 0) & (na > 0) & ((nh > 1) | (na > 1))
+    if not amb.any():
+        return _Grouped(pairs, (none, none), (at_h, at_a))
+    mh = np.flatnonzero(amb[ch])  # HubSpot members of ambiguous groups, ascending
+    ma = np.flatnonzero(amb[ca])
+    ma = ma[np.argsort(ca[ma], kind="stable")]  # app members by group, ascending within
+    start = np.zeros(k, dtype=np.int64)
+    np.cumsum(np.bincount(ca[ma], minlength=k)[:-1], out=start[1:])
+    per = na[ch[mh]]
+    total = int(per.sum())
+    offset = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(per) - per, per)
+    amb_h = np.repeat(at_h[mh], per)
+    amb_a = at_a[ma[np.repeat(start[ch[mh]], per) + offset]]
+    return _Grouped(pairs, (amb_h, amb_a), (at_h, at_a))
 
 
 def match_records(
@@ -216,6 +288,7 @@ def _new_side(n: int) -> dict[str, np.ndarray]:
     }
 
 
+# long function: the per-object loop over ordered rules reads best in one place
 def _match(
     config: IntegrationConfig,
     hubspot: SideTables,
@@ -223,11 +296,13 @@ def _match(
     con: duckdb.DuckDBPyConnection,
 ) -> Matches:
     objects = list(config.audited_objects)
-    rows_h = _object_rows(hubspot.records, objects)
-    rows_a = _object_rows(app.records, objects)
+    codes = (object_codes(hubspot.records, objects), object_codes(app.records, objects))
+    rows_h = _object_rows(codes[0], objects)
+    rows_a = _object_rows(codes[1], objects)
     h, a = _new_side(len(hubspot.records)), _new_side(len(app.records))
     ambiguous: list[pd.DataFrame] = []
     counts: dict[str, dict[str, int]] = {}
+    kept: dict[tuple[str, int], tuple[RuleKeys, RuleKeys]] = {}
     for obj in objects:
         rules = config.match_rules(obj)
         if not rules:
@@ -235,28 +310,31 @@ def _match(
         pool_h, pool_a = rows_h[obj], rows_a[obj]
         h["status"][pool_h] = MatchStatus.UNMATCHED
         a["status"][pool_a] = MatchStatus.UNMATCHED
+        used: list[tuple[int, RuleKeys, RuleKeys]] = []
         for number, rule in enumerate(rules, start=1):
             if not len(pool_h) and not len(pool_a):
                 break
-            pairs, amb, keyed = _apply_rule(
-                con, hubspot=hubspot, app=app, rule=rule, pool_h=pool_h, pool_a=pool_a
-            )
-            for side, rows in ((h, keyed[0]), (a, keyed[1])):
-                fresh = rows[side["keyed"][rows] == 0]
-                side["keyed"][fresh] = number
-            if len(amb):
-                for side, col in ((h, "h"), (a, "a")):
-                    rows = amb[col].to_numpy()
-                    fresh = rows[side["grouped"][rows] == 0]
-                    side["grouped"][fresh] = number
-                ambiguous.append(amb.assign(rule=number))
-            ph, pa_ = pairs["h"], pairs["a"]
+            keys_h = _keys(hubspot, pool_h, rule_column("hubspot", rule), rule.normalize)
+            keys_a = _keys(app, pool_a, rule_column("app", rule), rule.normalize)
+            used.append((number, RuleKeys(pool_h, keys_h), RuleKeys(pool_a, keys_a)))
+            got = _group(con, keys_h, keys_a)
+            for side, pool, at in ((h, pool_h, got.keyed[0]), (a, pool_a, got.keyed[1])):
+                rows = pool[at]
+                side["keyed"][rows[side["keyed"][rows] == 0]] = number
+            amb_h, amb_a = pool_h[got.ambiguous[0]], pool_a[got.ambiguous[1]]
+            if len(amb_h):
+                for side, rows in ((h, amb_h), (a, amb_a)):
+                    side["grouped"][rows[side["grouped"][rows] == 0]] = number
+                ambiguous.append(pd.DataFrame({"h": amb_h, "a": amb_a, "rule": number}))
+            ph, pa_ = pool_h[got.pairs[0]], pool_a[got.pairs[1]]
             if len(ph):
                 h["status"][ph], a["status"][pa_] = MatchStatus.MATCHED, MatchStatus.MATCHED
                 h["partner"][ph], a["partner"][pa_] = pa_, ph
                 h["rule"][ph], a["rule"][pa_] = number, number
                 pool_h = pool_h[h["status"][pool_h] != MatchStatus.MATCHED]
                 pool_a = pool_a[a["status"][pool_a] != MatchStatus.MATCHED]
+        for number, kh, ka in used:  # the never-matched records' keys, for suggestions
+            kept[(obj, number)] = (kh.restrict(pool_h), ka.restrict(pool_a))
         for side, pool in ((h, pool_h), (a, pool_a)):
             grouped = pool[side["grouped"][pool] > 0]
             side["status"][grouped] = MatchStatus.AMBIGUOUS
@@ -278,37 +356,13 @@ def _match(
         app=SideMatch(a["status"], a["partner"], a["rule"]),
         ambiguity=amb_all,
         counts=counts,
+        object_codes=codes,
+        unmatched_keys=kept,
     )
 
 
 def _count(side: dict[str, np.ndarray], rows: np.ndarray, status: MatchStatus) -> int:
     return int(np.count_nonzero(side["status"][rows] == status))
-
-
-def _apply_rule(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    hubspot: SideTables,
-    app: SideTables,
-    rule: MatchRule,
-    pool_h: np.ndarray,
-    pool_a: np.ndarray,
-) -> tuple[dict[str, np.ndarray], pd.DataFrame, tuple[np.ndarray, np.ndarray]]:
-    """Apply one rule to the pools: matched pairs, ambiguous pairs, and the rows with a key."""
-    keyed: list[np.ndarray] = []
-    for name, tables, pool in (("match_keys_h", hubspot, pool_h), ("match_keys_a", app, pool_a)):
-        keys = _keys(tables, pool, rule_column(tables.side, rule), rule.normalize)
-        keyed.append(pool[pc.is_valid(keys).to_numpy(zero_copy_only=False)])
-        duck.register(con, name, pa.table({"row": pa.array(pool, pa.int64()), "key": keys}))
-    con.execute(_GROUPS)
-    pairs = duck.numpy(con, _PAIRS)
-    amb = duck.numpy(con, _AMBIGUOUS)
-    con.execute("DROP TABLE match_groups")
-    for name in ("match_keys_h", "match_keys_a"):
-        con.unregister(name)
-    amb_df = pd.DataFrame({"h": amb["h"].astype(np.int64), "a": amb["a"].astype(np.int64)})
-    pairs_out = {k: v.astype(np.int64) for k, v in pairs.items()}
-    return pairs_out, amb_df, (keyed[0], keyed[1])
 
 
 def _ambiguity(
@@ -339,19 +393,20 @@ def register_records(
     tables: SideTables,
     match: SideMatch,
     name: str,
+    codes: np.ndarray | None = None,
 ) -> None:
     """Register a side's records with their matching results as table ``name``.
 
     Columns: ``row`` (position), ``obj`` (index in ``config.audited_objects``,
     -1 for others), ``record_id``, ``status``, ``partner`` (other side's row or
-    -1), ``rule``, ``m`` (the HubSpot row of the matched pair, or NULL).
+    -1), ``rule``, ``m`` (the HubSpot row of the matched pair, or NULL). ``codes``:
+    the records' object codes when known (:attr:`Matches.object_codes`).
     """
     records = tables.records
-    objects = list(config.audited_objects)
-    obj = arrow_text(records["object"])
     ids = arrow_text(records["record_id"])
-    assert obj is not None and ids is not None
-    codes = pc.fill_null(pc.index_in(obj, value_set=pa.array(objects, obj.type)), -1)
+    assert ids is not None
+    if codes is None:
+        codes = object_codes(records, config.audited_objects)
     n = len(records)
     rows = np.arange(n, dtype=np.int64)
     matched = match.status == MatchStatus.MATCHED
@@ -360,7 +415,7 @@ def register_records(
     table = pa.table(
         {
             "row": pa.array(rows),
-            "obj": pc.cast(codes, pa.int32()),
+            "obj": pa.array(codes, pa.int32()),
             "record_id": ids,
             "status": pa.array(match.status, pa.int8()),
             "partner": pa.array(match.partner, pa.int64()),
@@ -369,89 +424,3 @@ def register_records(
         }
     )
     duck.register(con, name, table)
-
-
-_RECORDS_SQL = f"""
-WITH
-objs AS (SELECT * FROM (VALUES {{objects}}) v(obj, name)),
-amb AS (SELECT * FROM {MATCH_AMBIGUITY}),
-rows_ AS (
-    SELECT o.name AS object, h.record_id AS hubspot_id, a.record_id AS app_id,
-           h.rule::INTEGER AS rule, 'matched' AS status
-    FROM {REC_H} h JOIN {REC_A} a ON a.row = h.partner JOIN objs o ON o.obj = h.obj
-    WHERE h.status = 1
-    UNION ALL
-    SELECT o.name, h.record_id, NULL, nullif(h.rule, 0)::INTEGER, 'unmatched'
-    FROM {REC_H} h JOIN objs o ON o.obj = h.obj WHERE h.status = 2
-    UNION ALL
-    SELECT o.name, NULL, a.record_id, nullif(a.rule, 0)::INTEGER, 'unmatched'
-    FROM {REC_A} a JOIN objs o ON o.obj = a.obj WHERE a.status = 2
-    UNION ALL
-    SELECT o.name, h.record_id,
-           string_agg(a.record_id, ';' ORDER BY length(a.record_id), a.record_id),
-           any_value(h.rule)::INTEGER, 'ambiguous'
-    FROM {REC_H} h JOIN objs o ON o.obj = h.obj
-    JOIN (SELECT DISTINCT hubspot_row, app_row FROM amb) x ON x.hubspot_row = h.row
-    JOIN {REC_A} a ON a.row = x.app_row
-    WHERE h.status = 3
-    GROUP BY o.name, h.row, h.record_id
-    UNION ALL
-    SELECT o.name,
-           string_agg(h.record_id, ';' ORDER BY length(h.record_id), h.record_id),
-           a.record_id, any_value(a.rule)::INTEGER, 'ambiguous'
-    FROM {REC_A} a JOIN objs o ON o.obj = a.obj
-    JOIN (SELECT DISTINCT hubspot_row, app_row FROM amb) x ON x.app_row = a.row
-    JOIN {REC_H} h ON h.row = x.hubspot_row
-    WHERE a.status = 3
-    GROUP BY o.name, a.row, a.record_id
-)
-SELECT object, hubspot_id, app_id, rule, status FROM rows_
-ORDER BY object, length(coalesce(hubspot_id, '')), hubspot_id NULLS FIRST,
-         length(coalesce(app_id, '')), app_id NULLS FIRST
-"""
-
-
-def records_table(con: duckdb.DuckDBPyConnection, config: IntegrationConfig) -> pa.Table:
-    """records.csv as an Arrow table (needs ``rec_h``, ``rec_a`` and ``match_ambiguity``).
-
-    One row per matched pair and per unmatched or ambiguous record, for
-    objects with rules; sorted by object, HubSpot id, app id (each by length,
-    then text; empty first).
-    """
-    ruled = [(i, o) for i, o in enumerate(config.audited_objects) if config.match_rules(o)]
-    if not ruled:
-        return _empty_records_table()
-    values = ", ".join(f"({i}, {_sql_text(o)})" for i, o in ruled)
-    return duck.arrow(con, _RECORDS_SQL.format(objects=values))
-
-
-def _empty_records_table() -> pa.Table:
-    return pa.table(
-        {
-            "object": pa.array([], pa.string()),
-            "hubspot_id": pa.array([], pa.string()),
-            "app_id": pa.array([], pa.string()),
-            "rule": pa.array([], pa.int32()),
-            "status": pa.array([], pa.string()),
-        }
-    )
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-_INT64 = {pa.int64(): pd.Int64Dtype()}
-
-
-def records_frame(table: pa.Table) -> pd.DataFrame:
-    """records.csv as a DataFrame: text columns :data:`~assoc_audit.tables.TEXT`, rule Int64."""
-    cols: dict[str, Any] = {}
-    for name in RECORDS_COLUMNS:
-        column = table.column(name)
-        if name == "rule":
-            values = pc.cast(column, pa.int64()).to_pandas(types_mapper=_INT64.get)
-            cols[name] = pd.Series(values, dtype="Int64")
-        else:
-            cols[name] = text_series(column)
-    return pd.DataFrame(cols)

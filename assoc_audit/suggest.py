@@ -20,10 +20,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
-from assoc_audit.matching import MatchStatus, _keys, rule_column
+from assoc_audit.matching import MatchStatus, _keys, object_codes, rule_column
 
 if TYPE_CHECKING:
-    from assoc_audit.config import IntegrationConfig
+    from assoc_audit.config import IntegrationConfig, MatchRule
     from assoc_audit.matching import Matches
     from assoc_audit.tables import SideTables
 
@@ -66,15 +66,16 @@ def suggest(
     sides = (hubspot, app)
     results: list[pd.DataFrame] = []
     objects = list(config.audited_objects)
-    obj_col: dict[int, np.ndarray] = {}
+    obj_col = matches.object_codes or (
+        object_codes(hubspot.records, objects),
+        object_codes(app.records, objects),
+    )
     for code, obj in enumerate(objects):
         rules = config.match_rules(obj)
         if not rules:
             continue
         for s in (0, 1):
             rows = wanted.get(s, np.array([], dtype=np.int64))
-            if not obj_col:
-                obj_col = {0: _objects(hubspot, objects), 1: _objects(app, objects)}
             rows = rows[obj_col[s][rows] == code]
             if not len(rows):
                 continue
@@ -86,11 +87,9 @@ def suggest(
             )
             if not len(cands):
                 continue
-            for rule in rules:
-                q_keys = _keys(sides[s], rows, rule_column(sides[s].side, rule), rule.normalize)
-                c_keys = _keys(
-                    sides[1 - s], cands, rule_column(sides[1 - s].side, rule), rule.normalize
-                )
+            for number, rule in enumerate(rules, start=1):
+                q_keys = _rule_keys(matches, (obj, number), s, sides[s], rows, rule)
+                c_keys = _rule_keys(matches, (obj, number), 1 - s, sides[1 - s], cands, rule)
                 found = _best(rows, q_keys, cands, c_keys)
                 if found is not None:
                     results.append(found.assign(side=s))
@@ -110,15 +109,26 @@ def suggest(
     )
 
 
-def _objects(tables: SideTables, objects: list[str]) -> np.ndarray:
-    """Each record's object as its index in ``objects`` (-1 for others)."""
-    obj = pa.array(tables.records["object"].array)
-    codes = pc.fill_null(pc.index_in(obj, value_set=pa.array(objects, obj.type)), -1)
-    return np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int64)
+def _rule_keys(
+    matches: Matches,
+    rule_at: tuple[str, int],
+    s: int,
+    tables: SideTables,
+    rows: np.ndarray,
+    rule: MatchRule,
+) -> pa.Array:
+    """A rule's keys of ``rows``: matching's own (kept for the records it never matched),
+    else normalised again (e.g. for matches built or changed elsewhere)."""
+    kept = matches.unmatched_keys.get(rule_at)
+    if kept is not None:
+        keys = kept[s].lookup(rows)
+        if keys is not None:
+            return keys
+    return _keys(tables, rows, rule_column(tables.side, rule), rule.normalize)
 
 
 def _best(
-    rows: np.ndarray, q_keys: pa.ChunkedArray, cands: np.ndarray, c_keys: pa.ChunkedArray
+    rows: np.ndarray, q_keys: pa.Array, cands: np.ndarray, c_keys: pa.Array
 ) -> pd.DataFrame | None:
     q_ok = np.asarray(pc.is_valid(q_keys).to_numpy(zero_copy_only=False))
     c_ok = np.asarray(pc.is_valid(c_keys).to_numpy(zero_copy_only=False))

@@ -66,6 +66,9 @@ class AuditSummary:
     fail_on: tuple[str, ...] = tuple(r.value for r in DEFAULT_FAIL_ON)
     #: Suspect empty reads let through with ``allow_empty`` (see :mod:`assoc_audit.emptyread`).
     empty_reads: tuple[dict[str, Any], ...] = ()
+    #: How each side's ``snapshot/`` was stored when the outputs were written
+    #: (``"hard-linked from <folder>"``, ``"copied from <folder>"`` or ``"written"``).
+    snapshot: dict[str, str] = field(default_factory=dict)
 
     @property
     def in_sync(self) -> int:
@@ -110,6 +113,7 @@ class AuditSummary:
             "baseline": self.baseline,
             "baseline_links": dict(self.baseline_links),
             "empty_reads": [dict(r) for r in self.empty_reads],
+            "snapshot": dict(self.snapshot),
         }
 
 

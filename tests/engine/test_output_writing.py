@@ -1,0 +1,109 @@
+"""Writing the output folder: rows in order, snapshots linked not rewritten, the time taken."""
+
+from __future__ import annotations
+
+import csv
+import errno
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+from engine_support import world, world_config
+
+from assoc_audit.audit import run_audit
+from assoc_audit.config import parse_config
+from assoc_audit.outputs import write_csv
+
+
+def test_large_csv_keeps_its_row_order(tmp_path):
+    # several DuckDB row groups, formula-like cells (the CASE that neutralises them)
+    n = 300_000
+    ids = np.arange(n)
+    df = pd.DataFrame(
+        {
+            "id": pd.array(
+                [f"{'-' if i % 7 == 0 else ''}{i}" for i in ids], dtype="string[pyarrow]"
+            ),
+            "n": ids,
+        }
+    )
+    write_csv(df, tmp_path / "big.csv")
+    with (tmp_path / "big.csv").open(newline="", encoding="utf-8") as fh:
+        got = [int(row[1]) for row in list(csv.reader(fh))[1:]]
+    assert got == ids.tolist()
+
+
+def _from_snapshots(tmp_path):
+    config = world_config()
+    h, a = world(config, [("c1", "k1"), ("c2", "k2")], [("p1", "o1")])
+    first = run_audit(config, hubspot=h, app=a, out=tmp_path / "first")
+    snap = tmp_path / "first" / "snapshot"
+    raw = {
+        "name": "again",
+        "hubspot": {"snapshot": str(snap / "hubspot")},
+        "app": {"name": "Acme CRM", "kind": "files", "snapshot": str(snap / "app")},
+        "objects": first.config.model_dump(by_alias=True, exclude={"base_dir"})["objects"],
+        "associations": [{"from": "contacts", "to": "companies"}],
+    }
+    return parse_config(json.loads(json.dumps(raw, default=str))), snap
+
+
+def test_unchanged_snapshot_inputs_are_hard_linked(tmp_path):
+    config, snap = _from_snapshots(tmp_path)
+    result = run_audit(config, out=tmp_path / "second")
+    out = tmp_path / "second"
+    for side in ("hubspot", "app"):
+        for name in ("records.parquet", "associations.parquet"):
+            assert os.path.samefile(out / "snapshot" / side / name, snap / side / name)
+        assert (out / "snapshot" / side / "meta.json").exists()
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    assert summary["snapshot"] == {
+        side: f"hard-linked from {snap / side}" for side in ("hubspot", "app")
+    }
+    assert summary == json.loads(json.dumps(result.summary.to_dict()))
+
+
+def test_snapshots_are_copied_where_links_are_refused(tmp_path, monkeypatch):
+    config, snap = _from_snapshots(tmp_path)
+
+    def refuse(src, dst, **kw):
+        raise OSError(errno.EXDEV, "cross-device link")
+
+    monkeypatch.setattr(os, "link", refuse)
+    run_audit(config, out=tmp_path / "second")
+    out = tmp_path / "second"
+    for side in ("hubspot", "app"):
+        for name in ("records.parquet", "associations.parquet"):
+            copy, source = out / "snapshot" / side / name, snap / side / name
+            assert not os.path.samefile(copy, source)
+            assert copy.read_bytes() == source.read_bytes()
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    assert summary["snapshot"]["hubspot"] == f"copied from {snap / 'hubspot'}"
+
+
+def test_tables_not_read_from_a_snapshot_are_written_and_writing_is_timed(tmp_path):
+    config = world_config()
+    h, a = world(config, [("c1", "k1")], [("p1", "o1")])
+    result = run_audit(config, hubspot=h, app=a, out=tmp_path / "out")
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text("utf-8"))
+    assert summary["snapshot"] == {"hubspot": "written", "app": "written"}
+    timings = summary["timings"]
+    assert timings["write"] > 0
+    stages = sum(timings[k] for k in ("match", "reconcile", "render", "write"))
+    assert timings["total_seconds"] >= stages
+    assert result.summary.timings == timings
+
+
+def test_writing_a_result_later_adds_its_time_to_summary_json(tmp_path):
+    config = world_config()
+    h, a = world(config, [("c1", "k1")], [("p1", "o1")])
+    result = run_audit(config, hubspot=h, app=a)
+    assert "write" not in result.summary.timings
+    result.write(tmp_path / "out")
+    timings = json.loads((tmp_path / "out" / "summary.json").read_text("utf-8"))["timings"]
+    assert timings["write"] > 0
+    assert timings["total_seconds"] == pytest.approx(
+        result.summary.timings["total_seconds"] + timings["write"]
+    )
