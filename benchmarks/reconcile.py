@@ -380,12 +380,19 @@ def measure_startup(args: argparse.Namespace, config: Path) -> list[tuple[str, f
 TRACED = {
     "snapshot": ("read_side",),
     "tables": ("validate_records", "validate_associations", "_duplicated", "_orient"),
-    "matching": ("match_records", "_apply_rule", "normalize_keys", "records_table"),
+    "matching": ("match_records", "_match", "normalize_keys", "_key_codes"),
     "linkmap": ("build_links",),
     "reconcile": ("diff", "enrich", "classify"),
-    "audit": ("_register_suggestions", "_summary"),
+    "audit": ("_load", "_reconcile", "_render", "_register_suggestions", "_summary"),
     "findings": ("render_findings", "_rendered", "findings_frame"),
-    "outputs": ("write_outputs", "write_csv", "_write_parquet"),
+    "outputs": (
+        "write_outputs",
+        "write_csv",
+        "_write_parquet",
+        "records_table",
+        "records_frame",
+        "_snapshot_side",
+    ),
 }
 
 
