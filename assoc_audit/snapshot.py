@@ -43,21 +43,21 @@ _CODED = {"records": ("object",), "associations": ("from_object", "to_object", "
 
 @dataclass(frozen=True)
 class SnapshotSource:
-    """The snapshot folder a side was read from, with its files' size and mtime then.
+    """The snapshot folder a side was read from, with its files' size, mtime and inode then.
 
-    :func:`write_side` copies those files instead of re-encoding the tables
-    when they are unchanged on disk: reading them again gives the same tables.
+    :func:`assoc_audit.outputs.write_outputs` hard-links (or copies) those files
+    instead of re-encoding the tables when they are unchanged on disk: reading them again gives the same tables.
     """
 
     folder: Path
-    stamps: tuple[tuple[str, int, int], ...]
+    stamps: tuple[tuple[str, int, int, int], ...]
 
     @classmethod
     def of(cls, folder: Path) -> SnapshotSource:
         stamps = []
         for name in _TABLE_FILES:
             st = (folder / name).stat()
-            stamps.append((name, st.st_size, st.st_mtime_ns))
+            stamps.append((name, st.st_size, st.st_mtime_ns, st.st_ino))
         return cls(folder, tuple(stamps))
 
     def unchanged(self) -> bool:

@@ -14,7 +14,7 @@ from engine_support import world, world_config
 
 from assoc_audit.audit import run_audit
 from assoc_audit.config import parse_config
-from assoc_audit.outputs import write_csv
+from assoc_audit.outputs import write_csv, write_outputs
 
 
 def test_large_csv_keeps_its_row_order(tmp_path):
@@ -63,6 +63,26 @@ def test_unchanged_snapshot_inputs_are_hard_linked(tmp_path):
         side: f"hard-linked from {snap / side}" for side in ("hubspot", "app")
     }
     assert summary == json.loads(json.dumps(result.summary.to_dict()))
+
+
+def test_a_snapshot_file_replaced_after_reading_is_written_not_linked(tmp_path):
+    # same size and modification time, another file: the link would carry what was not read
+    config, snap = _from_snapshots(tmp_path)
+    result = run_audit(config)
+    path = snap / "hubspot" / "records.parquet"
+    st = path.stat()
+    other = path.with_name("other.parquet")
+    other.write_bytes(path.read_bytes())
+    os.utime(other, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.replace(other, path)
+    out = tmp_path / "second"
+    write_outputs(result, out)
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    assert summary["snapshot"] == {
+        "hubspot": "written",
+        "app": f"hard-linked from {snap / 'app'}",
+    }
+    assert not os.path.samefile(out / "snapshot" / "hubspot" / "records.parquet", path)
 
 
 def test_snapshots_are_copied_where_links_are_refused(tmp_path, monkeypatch):
