@@ -46,7 +46,8 @@ class SnapshotSource:
     """The snapshot folder a side was read from, with its files' size, mtime and inode then.
 
     :func:`assoc_audit.outputs.write_outputs` hard-links (or copies) those files
-    instead of re-encoding the tables when they are unchanged on disk: reading them again gives the same tables.
+    instead of re-encoding the tables when they are unchanged on disk: reading
+    them again gives the same tables.
     """
 
     folder: Path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pandas as pd
@@ -205,3 +206,45 @@ def brief(result: Any) -> list[tuple]:
         label = None if row.label is pd.NA else row.label
         out.append((row.present_in, frm, to, label, row.reason, row.action))
     return out
+
+
+def _demo_display_names(obj: str, df: pd.DataFrame) -> pd.Series:
+    if obj == "contacts":
+        full = (df["firstname"].fillna("") + " " + df["lastname"].fillna("")).str.strip()
+        return full.where(full != "", df["email"])
+    column = {"companies": "name", "deals": "dealname", "tickets": "subject"}[obj]
+    return df[column]
+
+
+def demo_hubspot_side(config: IntegrationConfig, data: Any) -> SideTables:
+    """The demo portal's tables (``build_demo``) as the HubSpot connector reads them: records
+    with their identifier properties and display names, links with HubSpot label texts."""
+    idents = identifier_columns(config, "hubspot")
+    frames = []
+    for obj, df in data.portal_records.items():
+        frame = pd.DataFrame({"object": obj, "record_id": df["id"]})
+        for col in idents:
+            frame[col] = df[col] if col in df.columns else None
+        frame["display_name"] = _demo_display_names(obj, df)
+        frames.append(frame)
+    records = pd.concat(frames, ignore_index=True).astype(object)
+    rec, rstats = validate_records(
+        records, source="demo portal", identifiers=idents, objects=config.audited_objects
+    )
+    assoc, astats = validate_associations(
+        data.portal_associations, source="demo portal", pairs=config.pairs
+    )
+    return SideTables("hubspot", rec, assoc, {"source": "demo portal"}, rstats, astats)
+
+
+def config_from_snapshots(first: Any, snap: Any) -> IntegrationConfig:
+    """The config of ``first`` (a world audit) reading both sides from the ``snapshot``
+    folder it wrote (``snap``)."""
+    raw = {
+        "name": "again",
+        "hubspot": {"snapshot": str(snap / "hubspot")},
+        "app": {"name": "Acme CRM", "kind": "files", "snapshot": str(snap / "app")},
+        "objects": first.config.model_dump(by_alias=True, exclude={"base_dir"})["objects"],
+        "associations": [{"from": "contacts", "to": "companies"}],
+    }
+    return parse_config(json.loads(json.dumps(raw, default=str)))

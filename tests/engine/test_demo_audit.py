@@ -10,17 +10,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from engine_support import demo_hubspot_side
 
 from assoc_audit.audit import run_audit
 from assoc_audit.config import load_config
 from assoc_audit.connectors import load_side
 from assoc_audit.demo.portal import build_demo, prepare_demo
-from assoc_audit.tables import (
-    SideTables,
-    identifier_columns,
-    validate_associations,
-    validate_records,
-)
 
 COLUMNS = [
     "finding_id",
@@ -38,33 +33,6 @@ COLUMNS = [
 ]
 
 
-def _display_names(obj: str, df: pd.DataFrame) -> pd.Series:
-    if obj == "contacts":
-        full = (df["firstname"].fillna("") + " " + df["lastname"].fillna("")).str.strip()
-        return full.where(full != "", df["email"])
-    column = {"companies": "name", "deals": "dealname", "tickets": "subject"}[obj]
-    return df[column]
-
-
-def _hubspot_side(config, data) -> SideTables:
-    idents = identifier_columns(config, "hubspot")
-    frames = []
-    for obj, df in data.portal_records.items():
-        frame = pd.DataFrame({"object": obj, "record_id": df["id"]})
-        for col in idents:
-            frame[col] = df[col] if col in df.columns else None
-        frame["display_name"] = _display_names(obj, df)
-        frames.append(frame)
-    records = pd.concat(frames, ignore_index=True).astype(object)
-    rec, rstats = validate_records(
-        records, source="demo portal", identifiers=idents, objects=config.audited_objects
-    )
-    assoc, astats = validate_associations(
-        data.portal_associations, source="demo portal", pairs=config.pairs
-    )
-    return SideTables("hubspot", rec, assoc, {"source": "demo portal"}, rstats, astats)
-
-
 def _rows(df: pd.DataFrame) -> set[tuple]:
     out = df[COLUMNS].astype(object).where(df[COLUMNS].notna(), "")
     return {tuple(str(v) for v in row) for row in out.itertuples(index=False)}
@@ -75,7 +43,7 @@ def test_demo_audit_finds_exactly_the_ground_truth(tmp_path, scale):
     data = build_demo(scale)
     config = load_config(prepare_demo(tmp_path, base_url="http://127.0.0.1:9", data=data))
     app = load_side(config, "app")
-    result = run_audit(config, hubspot=_hubspot_side(config, data), app=app)
+    result = run_audit(config, hubspot=demo_hubspot_side(config, data), app=app)
     assert _rows(result.findings) == _rows(data.ground_truth)
     assert len(result.findings) == len(data.ground_truth)
     assert result.findings["detail"].str.len().min() > 20

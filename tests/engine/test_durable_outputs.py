@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 from disk_probe import Disk
-from engine_support import world, world_config
+from engine_support import config_from_snapshots, world, world_config
 
 from assoc_audit.audit import run_audit
-from assoc_audit.config import parse_config
 from assoc_audit.notebook.history import append_history, history_row
 from assoc_audit.notebook.setup_doc import build_setup_doc
 from assoc_audit.scenarios.results import CleanupResult, ScenarioReport
@@ -44,14 +42,7 @@ def test_audit_outputs_are_durable(tmp_path, monkeypatch):
 def test_copied_snapshot_is_durable(tmp_path, monkeypatch):
     first = _audit(tmp_path / "first")
     snap = tmp_path / "first" / "snapshot"
-    raw = {
-        "name": "again",
-        "hubspot": {"snapshot": str(snap / "hubspot")},
-        "app": {"name": "Acme CRM", "kind": "files", "snapshot": str(snap / "app")},
-        "objects": first.config.model_dump(by_alias=True, exclude={"base_dir"})["objects"],
-        "associations": [{"from": "contacts", "to": "companies"}],
-    }
-    config = parse_config(json.loads(json.dumps(raw, default=str)))
+    config = config_from_snapshots(first, snap)
     disk = Disk(monkeypatch)
     run_audit(config, out=tmp_path / "second")
     for side in ("hubspot", "app"):

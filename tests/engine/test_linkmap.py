@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from engine_support import make_config
+from engine_support import demo_hubspot_side, make_config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,9 +27,6 @@ from assoc_audit.demo.portal import build_demo, prepare_demo
 from assoc_audit.tables import (
     SideTables,
     empty_records,
-    identifier_columns,
-    validate_associations,
-    validate_records,
 )
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -205,33 +202,12 @@ def _fingerprint(result) -> str:
     )
 
 
-def _demo_hubspot(config, data) -> SideTables:
-    """The demo portal's tables as the HubSpot connector reads them (as test_demo_audit)."""
-    idents = identifier_columns(config, "hubspot")
-    frames = []
-    for obj, df in data.portal_records.items():
-        frame = pd.DataFrame({"object": obj, "record_id": df["id"]})
-        for col in idents:
-            frame[col] = df[col] if col in df.columns else None
-        name = {"contacts": "email", "companies": "name", "deals": "dealname"}.get(obj, "subject")
-        frame["display_name"] = df[name] if name in df.columns else None
-        frames.append(frame)
-    records = pd.concat(frames, ignore_index=True).astype(object)
-    rec, rstats = validate_records(
-        records, source="demo portal", identifiers=idents, objects=config.audited_objects
-    )
-    assoc, astats = validate_associations(
-        data.portal_associations, source="demo portal", pairs=config.pairs
-    )
-    return SideTables("hubspot", rec, assoc, {}, rstats, astats)
-
-
 def test_packed_key_fallback_gives_an_identical_audit(tmp_path, monkeypatch):
     """The demo (missing ids, implied links, labels, limits; with a baseline) audited with keys
     that fit and with ``KEY_BITS`` too small for any key: the same findings, records, summary."""
     data = build_demo(300)
     config = load_config(prepare_demo(tmp_path, base_url="http://127.0.0.1:9", data=data))
-    hubspot, app = _demo_hubspot(config, data), load_side(config, "app")
+    hubspot, app = demo_hubspot_side(config, data), load_side(config, "app")
     run_audit(config, hubspot=hubspot, app=app, out=tmp_path / "first")
     packed = run_audit(config, hubspot=hubspot, app=app, baseline=tmp_path / "first")
     seen: list[bool] = []

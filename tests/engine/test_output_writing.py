@@ -10,10 +10,9 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
-from engine_support import world, world_config
+from engine_support import config_from_snapshots, world, world_config
 
 from assoc_audit.audit import run_audit
-from assoc_audit.config import parse_config
 from assoc_audit.outputs import write_csv, write_outputs
 
 
@@ -40,14 +39,7 @@ def _from_snapshots(tmp_path):
     h, a = world(config, [("c1", "k1"), ("c2", "k2")], [("p1", "o1")])
     first = run_audit(config, hubspot=h, app=a, out=tmp_path / "first")
     snap = tmp_path / "first" / "snapshot"
-    raw = {
-        "name": "again",
-        "hubspot": {"snapshot": str(snap / "hubspot")},
-        "app": {"name": "Acme CRM", "kind": "files", "snapshot": str(snap / "app")},
-        "objects": first.config.model_dump(by_alias=True, exclude={"base_dir"})["objects"],
-        "associations": [{"from": "contacts", "to": "companies"}],
-    }
-    return parse_config(json.loads(json.dumps(raw, default=str))), snap
+    return config_from_snapshots(first, snap), snap
 
 
 def test_unchanged_snapshot_inputs_are_hard_linked(tmp_path):
