@@ -217,8 +217,10 @@ def _key_codes(con: duckdb.DuckDBPyConnection, keys: pa.Array, n_h: int) -> tupl
 
 def _first_positions(codes: np.ndarray, k: int) -> np.ndarray:
     """For each code, the position of its first occurrence in ``codes`` (0 if none)."""
-    first = np.zeros(k, dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1, dtype=np.int64)
+    n = len(codes)
+    first = np.full(k, n, dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(n, dtype=np.int64))  # no reliance on write order
+    first[first == n] = 0
     return first
 
 

@@ -38,7 +38,7 @@ from assoc_audit import duck
 from assoc_audit.atomicfile import atomic_write, atomic_write_text, fsync_dir
 from assoc_audit.matching import RECORDS_COLUMNS, MatchStatus, object_codes
 from assoc_audit.reasons import Reason, count_failing
-from assoc_audit.snapshot import write_side
+from assoc_audit.snapshot import link_stamp, write_side
 from assoc_audit.tables import arrow_text, text_series
 
 if TYPE_CHECKING:
@@ -164,11 +164,17 @@ def _snapshot_side(folder: Path, tables: SideTables) -> str:
     """
     source = tables.source
     how = "written"
+    meta: dict[str, object] = {}
     if source is not None and source.unchanged():
         folder.mkdir(parents=True, exist_ok=True)
-        linked = [_hard_link(source.folder / n, folder / n) for n in _SNAPSHOT_FILES]
-        how = f"{'hard-linked' if all(linked) else 'copied'} from {source.folder}"
-    write_side(folder, tables)  # copies what is not linked yet; writes meta.json
+        linked = {n: _hard_link(source.folder / n, folder / n) for n in _SNAPSHOT_FILES}
+        how = f"{'hard-linked' if all(linked.values()) else 'copied'} from {source.folder}"
+        # a linked file shares its source's data: record its stamp, so that a source later
+        # rewritten in place is found out when this snapshot is read (snapshot.check_links)
+        meta["linked"] = {
+            n: link_stamp(folder / n, source.folder / n) for n, ok in linked.items() if ok
+        }
+    write_side(folder, tables, **meta)  # copies what is not linked yet; writes meta.json
     return how
 
 
@@ -405,9 +411,10 @@ def _lists(ambiguity: pd.DataFrame, s: int, rows: np.ndarray, other_ids: pa.Arra
     own, other = own[by.to_numpy()], other.take(by)
     starts = np.flatnonzero(np.diff(own, prepend=-1) != 0)
     assert np.array_equal(own[starts], rows)  # every ambiguous record shares a group
-    offsets = pa.array(np.append(starts, len(own)).astype(np.int32))
-    lists = pa.ListArray.from_arrays(offsets, other.cast(pa.string()))
-    return pc.binary_join(lists, ";").cast(pa.large_string())
+    # 64-bit offsets throughout: the lists of one side may hold more than 2 GiB of ids
+    offsets = pa.array(np.append(starts, len(own)), pa.int64())
+    lists = pa.LargeListArray.from_arrays(offsets, other.cast(pa.large_string()))
+    return pc.binary_join(lists, pa.scalar(";", pa.large_string()))
 
 
 def _records_order(objects: list[str], obj: np.ndarray, hub: pa.Array, app: pa.Array) -> np.ndarray:

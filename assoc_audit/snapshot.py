@@ -34,7 +34,7 @@ from assoc_audit.text import is_text_type
 if TYPE_CHECKING:
     from assoc_audit.config import IntegrationConfig
 
-__all__ = ["SnapshotSource", "read_meta", "read_side", "write_side"]
+__all__ = ["SnapshotSource", "check_links", "link_stamp", "read_meta", "read_side", "write_side"]
 
 _TABLE_FILES = ("records.parquet", "associations.parquet")
 #: Text columns with few distinct values, read as dictionaries.
@@ -96,6 +96,39 @@ def write_side(folder: Path | str, tables: SideTables, **meta: Any) -> Path:
     return out
 
 
+def link_stamp(path: Path, source: Path) -> dict[str, Any]:
+    """What ``meta.json`` records of a snapshot file hard-linked to ``source``."""
+    st = path.stat()
+    return {"from": str(source), "size": st.st_size, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino}
+
+
+def check_links(folder: Path, meta: dict[str, Any]) -> None:
+    """Refuse a snapshot whose hard-linked files changed since it was written.
+
+    A linked file shares its data with the snapshot it was read from; a tool that
+    rewrites that source *in place* changes this snapshot too, which then no longer
+    holds what its run audited (a baseline would miss or invent deletions).
+    """
+    linked = meta.get("linked")
+    if not isinstance(linked, dict):
+        return
+    for name, stamp in sorted(linked.items()):
+        path = folder / str(name)
+        if not isinstance(stamp, dict) or not path.exists():
+            continue
+        st = path.stat()
+        now = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino}
+        if any(stamp.get(k) != v for k, v in now.items()):
+            raise SnapshotError(
+                f"{path}: changed since this snapshot was written: it is a hard link to "
+                f"{stamp.get('from')}, which was rewritten in place, so it no longer holds what "
+                "its run audited. Use another baseline (or none); write snapshot files as new "
+                "files (a temporary name, then rename), or copy report folders with `cp -r` "
+                "before rewriting their sources in place",
+                file=str(path),
+            )
+
+
 def read_meta(folder: Path) -> dict[str, Any]:
     """A side folder's ``meta.json`` (optional: ``{}`` when absent)."""
     meta_file = folder / "meta.json"
@@ -116,6 +149,8 @@ def read_side(folder: Path | str, *, side: Side, config: IntegrationConfig) -> S
     if not root.is_dir():
         raise SnapshotError(f"{root}: snapshot folder not found", file=str(root))
     meta = read_meta(root)
+    check_links(root, meta)
+    meta.pop("linked", None)  # a property of this folder's files, not of the tables
     try:
         source = SnapshotSource.of(root)
     except OSError:

@@ -9,10 +9,12 @@ import os
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from engine_support import config_from_snapshots, world, world_config
 
 from assoc_audit.audit import run_audit
+from assoc_audit.errors import SnapshotError
 from assoc_audit.outputs import write_csv, write_outputs
 
 
@@ -75,6 +77,43 @@ def test_a_snapshot_file_replaced_after_reading_is_written_not_linked(tmp_path):
         "app": f"hard-linked from {snap / 'app'}",
     }
     assert not os.path.samefile(out / "snapshot" / "hubspot" / "records.parquet", path)
+
+
+def _rewrite(path, *, in_place):
+    """Rewrite a Parquet file with its last row dropped: in place (same inode, as
+    ``pq.write_table(path)`` does) or as a new file renamed over it."""
+    table = pq.read_table(path)
+    table = table.slice(0, table.num_rows - 1)
+    if in_place:
+        pq.write_table(table, path)
+    else:
+        pq.write_table(table, path.with_name("new.parquet"))
+        os.replace(path.with_name("new.parquet"), path)
+
+
+def test_a_linked_snapshot_whose_source_is_rewritten_in_place_is_refused(tmp_path):
+    config, snap = _from_snapshots(tmp_path)
+    run_audit(config, out=tmp_path / "second")
+    report = tmp_path / "second" / "snapshot" / "hubspot" / "associations.parquet"
+    _rewrite(snap / "hubspot" / "associations.parquet", in_place=True)
+    with pytest.raises(SnapshotError, match="rewritten in place") as err:
+        run_audit(config, baseline=tmp_path / "second")
+    assert err.value.file == str(report)
+    again = config.model_copy(
+        update={"hubspot": config.hubspot.model_copy(update={"snapshot": report.parent})}
+    )
+    with pytest.raises(SnapshotError, match="hard link to"):
+        run_audit(again)
+
+
+def test_a_linked_snapshot_keeps_its_content_when_its_source_is_replaced(tmp_path):
+    config, snap = _from_snapshots(tmp_path)
+    run_audit(config, out=tmp_path / "second")
+    report = tmp_path / "second" / "snapshot" / "hubspot" / "associations.parquet"
+    before = report.read_bytes()
+    _rewrite(snap / "hubspot" / "associations.parquet", in_place=False)
+    assert report.read_bytes() == before
+    run_audit(config, baseline=tmp_path / "second")  # accepted: it still holds its run's data
 
 
 def test_snapshots_are_copied_where_links_are_refused(tmp_path, monkeypatch):
