@@ -18,9 +18,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assoc_audit.cli.common import add_allow_empty_argument, add_config_argument
+
+if TYPE_CHECKING:
+    from assoc_audit.config import IntegrationConfig
+    from assoc_audit.fixes.plan import FixPlan
+    from assoc_audit.fixes.result import ApplyResult
 
 __all__ = ["register"]
 
@@ -115,25 +120,12 @@ def _plan(args: argparse.Namespace) -> int:
 
 def _apply(args: argparse.Namespace) -> int:
     from assoc_audit.config import load_config
-    from assoc_audit.fixes.apply import apply_plan
     from assoc_audit.fixes.plan import read_plan
 
     config = load_config(args.config)
     plan = read_plan(args.plan)
-    if args.confirm is None:
-        print(f"plan: {args.plan} ({plan.kind}, digest {plan.digest})")
-        for line in plan.summary().lines():
-            print(line)
-    result = apply_plan(
-        plan,
-        config,
-        confirm=args.confirm,
-        journal=args.journal,
-        plan_file=args.plan,
-        progress=None,
-    )
-    for line in result.lines():
-        print(line)
+    heading = f"plan: {args.plan} ({plan.kind}, digest {plan.digest})"
+    result = _run_plan(args, config, plan, heading, journal=args.journal, plan_file=args.plan)
     if result.journal is not None and not result.dry_run and result.kind == "apply":
         print(f"to undo: assoc-audit undo --config {args.config} --journal {result.journal}")
     return result.exit_code
@@ -141,25 +133,36 @@ def _apply(args: argparse.Namespace) -> int:
 
 def _undo(args: argparse.Namespace) -> int:
     from assoc_audit.config import load_config
-    from assoc_audit.fixes.apply import apply_plan
     from assoc_audit.fixes.undo import make_undo_plan, undo_files
 
     config = load_config(args.config)
     plan = make_undo_plan(config, args.journal)
     plan_file, journal = undo_files(args.journal)
     plan.write(plan_file)
+    heading = f"undo plan: {plan_file} (digest {plan.digest})"
+    return _run_plan(args, config, plan, heading, journal=journal, plan_file=plan_file).exit_code
+
+
+def _run_plan(
+    args: argparse.Namespace,
+    config: IntegrationConfig,
+    plan: FixPlan,
+    heading: str,
+    *,
+    journal: Path | str | None,
+    plan_file: Path | str,
+) -> ApplyResult:
+    """Apply (or, without ``--confirm``, dry-run) ``plan``, printing what it did; a dry run
+    first shows the plan's summary under ``heading``."""
+    from assoc_audit.fixes.apply import apply_plan
+
     if args.confirm is None:
-        print(f"undo plan: {plan_file} (digest {plan.digest})")
+        print(heading)
         for line in plan.summary().lines():
             print(line)
     result = apply_plan(
-        plan,
-        config,
-        confirm=args.confirm,
-        journal=journal,
-        plan_file=plan_file,
-        progress=None,
+        plan, config, confirm=args.confirm, journal=journal, plan_file=plan_file, progress=None
     )
     for line in result.lines():
         print(line)
-    return result.exit_code
+    return result

@@ -282,6 +282,25 @@ def _empty(ax: Any, text: str) -> None:
     ax.set_axis_off()
 
 
+def _finish(fig: Figure, ax: Any, title: str) -> Figure:
+    """The plot's title, left-aligned, and a tight layout."""
+    ax.set_title(title, loc="left", fontweight="bold", fontsize=13)
+    fig.tight_layout()
+    return fig
+
+
+def _legend(ax: Any, title: str) -> None:
+    """The legend to the right of the plot, outside it."""
+    ax.legend(
+        title=title,
+        fontsize=9,
+        title_fontsize=9,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        frameon=False,
+    )
+
+
 def _style(ax: Any, *, counts: str = "x") -> None:
     from matplotlib.ticker import MaxNLocator
 
@@ -315,17 +334,8 @@ def plot_by_reason_pair(
         for y, total in enumerate(totals):
             ax.text(total, y, f"  {int(total):,}", va="center", fontsize=10, color="#33475b")
         ax.set_xlim(0, max(float(totals.max()), 1.0) * 1.12)
-        ax.legend(
-            title="reason",
-            fontsize=9,
-            title_fontsize=9,
-            loc="upper left",
-            bbox_to_anchor=(1.01, 1.0),
-            frameon=False,
-        )
-    ax.set_title(title, loc="left", fontweight="bold", fontsize=13)
-    fig.tight_layout()
-    return fig
+        _legend(ax, "reason")
+    return _finish(fig, ax, title)
 
 
 def plot_by_step(
@@ -352,17 +362,8 @@ def plot_by_step(
         ax.set_xlabel("links present on one side only", fontsize=11)
         ax.set_ylabel("")
         ax.invert_yaxis()
-        ax.legend(
-            title="link present",
-            fontsize=9,
-            title_fontsize=9,
-            loc="upper left",
-            bbox_to_anchor=(1.01, 1.0),
-            frameon=False,
-        )
-    ax.set_title(title, loc="left", fontweight="bold", fontsize=13)
-    fig.tight_layout()
-    return fig
+        _legend(ax, "link present")
+    return _finish(fig, ax, title)
 
 
 def plot_trend(
@@ -399,17 +400,8 @@ def plot_trend(
         ax.set_ylabel("findings", fontsize=11)
         ax.set_xlabel("run (UTC)", fontsize=11)
         ax.tick_params(axis="x", labelrotation=30 if len(shown) > 6 else 0)
-        ax.legend(
-            title="reason",
-            fontsize=9,
-            title_fontsize=9,
-            loc="upper left",
-            bbox_to_anchor=(1.01, 1.0),
-            frameon=False,
-        )
-    ax.set_title(title, loc="left", fontweight="bold", fontsize=13)
-    fig.tight_layout()
-    return fig
+        _legend(ax, "reason")
+    return _finish(fig, ax, title)
 
 
 def _run_label(run: str) -> str:
