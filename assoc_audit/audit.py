@@ -148,10 +148,12 @@ def run_audit(
         timings["reconcile"] = time.perf_counter() - tick
 
         tick = time.perf_counter()
-        findings, records = _render(con, config, hubspot, app, matches, reconciled)
-        timings["render"] = time.perf_counter() - tick
+        findings = _render(con, config, hubspot, app, matches, reconciled)
     finally:
         con.close()
+    # records.csv needs no connection: built after it closed, with its tables' memory back
+    records = records_frame(records_table(config, hubspot, app, matches))
+    timings["render"] = time.perf_counter() - tick
     timings["total_seconds"] = time.perf_counter() - start
     summary = _summary(
         config,
@@ -181,10 +183,10 @@ def _render(
     app: SideTables,
     matches: Matches,
     reconciled: _Reconciled,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The findings (suggestions for unmatched records included) and records.csv tables."""
+) -> pd.DataFrame:
+    """The findings, suggestions for unmatched records included."""
     _register_suggestions(con, config, hubspot=hubspot, app=app, matches=matches, rows=reconciled)
-    findings = findings_frame(
+    return findings_frame(
         render_findings(
             con,
             config,
@@ -194,7 +196,6 @@ def _render(
             ambiguity=matches.ambiguity,
         )
     )
-    return findings, records_frame(records_table(config, hubspot, app, matches))
 
 
 @dataclass(frozen=True)
