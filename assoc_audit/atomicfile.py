@@ -25,7 +25,14 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["atomic_copy", "atomic_write", "atomic_write_bytes", "atomic_write_text", "fsync_dir"]
+__all__ = [
+    "atomic_copy",
+    "atomic_link",
+    "atomic_write",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "fsync_dir",
+]
 
 
 def fsync_dir(folder: Path | str) -> None:
@@ -46,16 +53,32 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
+def _temporary_name(path: Path) -> Path:
+    """A unique name for a temporary file beside ``path``."""
+    return path.with_name(f".{path.name[:200]}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+
+
 def _temporary(path: Path) -> Path:
     """A new, empty, uniquely named file beside ``path`` (mode 0o666 minus the umask)."""
     while True:
-        tmp = path.with_name(f".{path.name[:200]}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        tmp = _temporary_name(path)
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:  # pragma: no cover - 32 random bits collided
             continue
         os.close(fd)
         return tmp
+
+
+def _replace(tmp: Path, target: Path) -> None:
+    """Flush ``tmp`` to disk and rename it over ``target``, durably; ``tmp`` is gone after."""
+    try:
+        _fsync_file(tmp)
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    fsync_dir(target.parent)
 
 
 def atomic_write(path: Path | str, write: Callable[[Path], object]) -> Path:
@@ -70,12 +93,10 @@ def atomic_write(path: Path | str, write: Callable[[Path], object]) -> Path:
         write(tmp)
         with contextlib.suppress(FileNotFoundError):
             shutil.copymode(target, tmp)
-        _fsync_file(tmp)
-        os.replace(tmp, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    fsync_dir(target.parent)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _replace(tmp, target)
     return target
 
 
@@ -95,3 +116,19 @@ def atomic_copy(src: Path | str, dst: Path | str) -> Path:
     if target.exists() and os.path.samefile(source, target):
         return target
     return atomic_write(target, lambda tmp: shutil.copyfile(source, tmp))
+
+
+def atomic_link(src: Path | str, dst: Path | str) -> bool:
+    """Replace ``dst`` with a hard link to ``src``; False (``dst`` untouched) where the
+    file system refuses one (another device, no hard links, not permitted). True at once
+    when they are already the same file."""
+    source, target = Path(src), Path(dst)
+    if target.exists() and os.path.samefile(source, target):
+        return True
+    tmp = _temporary_name(target)
+    try:
+        os.link(source, tmp)
+    except OSError:
+        return False
+    _replace(tmp, target)  # the shared data reaches the disk before the rename
+    return True

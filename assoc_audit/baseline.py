@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from assoc_audit.errors import SnapshotError
 from assoc_audit.linkmap import build_links, drop_links
-from assoc_audit.snapshot import check_links, read_meta
+from assoc_audit.snapshot import side_meta
 from assoc_audit.stages import BASELINE_BOTH, REC_A, REC_H
 from assoc_audit.tables import SideTables, empty_records, validate_associations
 
@@ -46,7 +46,7 @@ def _read_associations(folder: Path, side: str, config: IntegrationConfig) -> Si
     path = folder / "associations.parquet"
     if not path.exists():
         raise SnapshotError(f"{folder}: snapshot has no associations.parquet", file=str(path))
-    check_links(folder, read_meta(folder))
+    side_meta(folder)  # refuses a linked snapshot whose source was rewritten in place
     try:
         df = pq.read_table(path).to_pandas()
     except (OSError, pa.ArrowException) as exc:

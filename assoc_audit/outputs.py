@@ -18,8 +18,6 @@ from anyone who can edit a record there. Parquet files keep the raw values.
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -35,10 +33,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from assoc_audit import duck
-from assoc_audit.atomicfile import atomic_write, atomic_write_text, fsync_dir
+from assoc_audit.atomicfile import atomic_write, atomic_write_text
 from assoc_audit.matching import RECORDS_COLUMNS, MatchStatus, object_codes
 from assoc_audit.reasons import Reason, count_failing
-from assoc_audit.snapshot import link_stamp, write_side
+from assoc_audit.snapshot import write_side
 from assoc_audit.tables import arrow_text, text_series
 
 if TYPE_CHECKING:
@@ -129,55 +127,6 @@ def _write_parquet(df: pd.DataFrame, path: Path) -> None:
     atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
-_SNAPSHOT_FILES = ("records.parquet", "associations.parquet")
-
-
-def _hard_link(source: Path, target: Path) -> bool:
-    """Replace ``target`` with a hard link to ``source`` (atomically); False if the file
-    system refuses (another device, no hard links, not permitted)."""
-    if target.exists() and os.path.samefile(source, target):
-        return True
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.link")
-    try:
-        os.link(source, tmp)
-    except OSError:
-        return False
-    try:
-        fd = os.open(tmp, os.O_RDONLY)  # the shared data reaches the disk before the rename
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(target.parent)
-    return True
-
-
-def _snapshot_side(folder: Path, tables: SideTables) -> str:
-    """Write one side's ``snapshot/`` folder; returns how (for ``summary.json``).
-
-    A side read from a snapshot folder whose files are unchanged is not rewritten: its
-    files are hard-linked (same file system) or else copied; other sides are written.
-    """
-    source = tables.source
-    how = "written"
-    meta: dict[str, object] = {}
-    if source is not None and source.unchanged():
-        folder.mkdir(parents=True, exist_ok=True)
-        linked = {n: _hard_link(source.folder / n, folder / n) for n in _SNAPSHOT_FILES}
-        how = f"{'hard-linked' if all(linked.values()) else 'copied'} from {source.folder}"
-        # a linked file shares its source's data: record its stamp, so that a source later
-        # rewritten in place is found out when this snapshot is read (snapshot.check_links)
-        meta["linked"] = {
-            n: link_stamp(folder / n, source.folder / n) for n, ok in linked.items() if ok
-        }
-    write_side(folder, tables, **meta)  # copies what is not linked yet; writes meta.json
-    return how
-
-
 def write_outputs(result: AuditResult, folder: Path) -> Path:
     """Write every output of ``result`` into ``folder`` (created if needed).
 
@@ -198,8 +147,9 @@ def write_outputs_summary(result: AuditResult, folder: Path) -> AuditSummary:
         "records.csv": lambda: write_csv(result.records, folder / "records.csv"),
         "findings.csv": lambda: write_csv(result.findings, folder / "findings.csv"),
         "findings.parquet": lambda: _write_parquet(result.findings, folder / "findings.parquet"),
-        "hubspot": lambda: _snapshot_side(snapshot / "hubspot", result.hubspot),
-        "app": lambda: _snapshot_side(snapshot / "app", result.app),
+        # unchanged snapshot inputs are hard-linked, not rewritten (snapshot.write_side)
+        "hubspot": lambda: write_side(snapshot / "hubspot", result.hubspot, link=True),
+        "app": lambda: write_side(snapshot / "app", result.app, link=True),
     }
     # the writers spend their time in DuckDB, Arrow and the file system, off the GIL
     workers = max(1, min(len(jobs), duck.available_cores()))

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from assoc_audit.atomicfile import atomic_copy, atomic_write, atomic_write_text
+from assoc_audit.atomicfile import atomic_copy, atomic_link, atomic_write, atomic_write_text
 from assoc_audit.errors import SnapshotError
 from assoc_audit.tables import (
     ASSOCIATION_COLUMNS,
@@ -34,7 +34,7 @@ from assoc_audit.text import is_text_type
 if TYPE_CHECKING:
     from assoc_audit.config import IntegrationConfig
 
-__all__ = ["SnapshotSource", "check_links", "link_stamp", "read_meta", "read_side", "write_side"]
+__all__ = ["SnapshotSource", "read_meta", "read_side", "side_meta", "write_side"]
 
 _TABLE_FILES = ("records.parquet", "associations.parquet")
 #: Text columns with few distinct values, read as dictionaries.
@@ -45,21 +45,16 @@ _CODED = {"records": ("object",), "associations": ("from_object", "to_object", "
 class SnapshotSource:
     """The snapshot folder a side was read from, with its files' size, mtime and inode then.
 
-    :func:`assoc_audit.outputs.write_outputs` hard-links (or copies) those files
-    instead of re-encoding the tables when they are unchanged on disk: reading
-    them again gives the same tables.
+    :func:`write_side` copies (or hard-links) those files instead of re-encoding the
+    tables when they are unchanged on disk: reading them again gives the same tables.
     """
 
     folder: Path
-    stamps: tuple[tuple[str, int, int, int], ...]
+    stamps: tuple[tuple[str, int, int, int], ...]  # (file name, *_stamp)
 
     @classmethod
     def of(cls, folder: Path) -> SnapshotSource:
-        stamps = []
-        for name in _TABLE_FILES:
-            st = (folder / name).stat()
-            stamps.append((name, st.st_size, st.st_mtime_ns, st.st_ino))
-        return cls(folder, tuple(stamps))
+        return cls(folder, tuple((name, *_stamp(folder / name)) for name in _TABLE_FILES))
 
     def unchanged(self) -> bool:
         try:
@@ -73,14 +68,42 @@ def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
     atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
-def write_side(folder: Path | str, tables: SideTables, **meta: Any) -> Path:
-    """Write a side's tables to ``folder`` (created if needed); returns the folder."""
+#: What a file's stamp holds (:func:`_stamp`), as ``meta.json`` names them.
+_STAMP_KEYS = ("size", "mtime_ns", "inode")
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    """A file's size, modification time and inode: another file or an edit changes it."""
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns, st.st_ino
+
+
+def write_side(folder: Path | str, tables: SideTables, *, link: bool = False, **meta: Any) -> str:
+    """Write a side's tables to ``folder`` (created if needed); returns how: ``"written"``,
+    ``"copied from <folder>"`` or ``"hard-linked from <folder>"``.
+
+    A side read from a snapshot folder whose files are unchanged is not re-encoded: its
+    files are copied, or with ``link`` hard-linked (copied where the file system refuses).
+    A linked file shares its data with its source, so ``meta.json`` records its stamp
+    (``linked``), and :func:`side_meta` refuses the folder once a source file was rewritten
+    in place.
+    """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     source = tables.source
+    how = "written"
     if source is not None and source.unchanged():
-        for name in _TABLE_FILES:
-            atomic_copy(source.folder / name, out / name)
+        linked = {}
+        for name, *stamp in source.stamps:  # the stamps unchanged() has just checked
+            src = source.folder / name
+            if link and atomic_link(src, out / name):
+                linked[name] = {"from": str(src), **dict(zip(_STAMP_KEYS, stamp, strict=True))}
+            else:
+                atomic_copy(src, out / name)
+        stored = "hard-linked" if len(linked) == len(_TABLE_FILES) else "copied"
+        how = f"{stored} from {source.folder}"
+        if link:
+            meta["linked"] = linked
     else:
         _atomic_parquet(tables.records, out / "records.parquet")
         _atomic_parquet(tables.associations, out / "associations.parquet")
@@ -93,31 +116,27 @@ def write_side(folder: Path | str, tables: SideTables, **meta: Any) -> Path:
         "associations": len(tables.associations),
     }
     atomic_write_text(out / "meta.json", json.dumps(info, indent=2, default=str) + "\n")
-    return out
+    return how
 
 
-def link_stamp(path: Path, source: Path) -> dict[str, Any]:
-    """What ``meta.json`` records of a snapshot file hard-linked to ``source``."""
-    st = path.stat()
-    return {"from": str(source), "size": st.st_size, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino}
-
-
-def check_links(folder: Path, meta: dict[str, Any]) -> None:
-    """Refuse a snapshot whose hard-linked files changed since it was written.
+def side_meta(folder: Path) -> dict[str, Any]:
+    """A side folder's ``meta.json``, refused if one of its hard-linked files changed since
+    it was written; without the ``linked`` stamps (they describe this folder's files, not
+    its tables).
 
     A linked file shares its data with the snapshot it was read from; a tool that
     rewrites that source *in place* changes this snapshot too, which then no longer
     holds what its run audited (a baseline would miss or invent deletions).
     """
-    linked = meta.get("linked")
+    meta = read_meta(folder)
+    linked = meta.pop("linked", None)
     if not isinstance(linked, dict):
-        return
+        return meta
     for name, stamp in sorted(linked.items()):
         path = folder / str(name)
         if not isinstance(stamp, dict) or not path.exists():
             continue
-        st = path.stat()
-        now = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino}
+        now = dict(zip(_STAMP_KEYS, _stamp(path), strict=True))
         if any(stamp.get(k) != v for k, v in now.items()):
             raise SnapshotError(
                 f"{path}: changed since this snapshot was written: it is a hard link to "
@@ -127,6 +146,7 @@ def check_links(folder: Path, meta: dict[str, Any]) -> None:
                 "before rewriting their sources in place",
                 file=str(path),
             )
+    return meta
 
 
 def read_meta(folder: Path) -> dict[str, Any]:
@@ -148,9 +168,7 @@ def read_side(folder: Path | str, *, side: Side, config: IntegrationConfig) -> S
     root = Path(folder)
     if not root.is_dir():
         raise SnapshotError(f"{root}: snapshot folder not found", file=str(root))
-    meta = read_meta(root)
-    check_links(root, meta)
-    meta.pop("linked", None)  # a property of this folder's files, not of the tables
+    meta = side_meta(root)
     try:
         source = SnapshotSource.of(root)
     except OSError:
