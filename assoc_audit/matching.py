@@ -46,7 +46,6 @@ __all__ = [
     "Matches",
     "SideMatch",
     "match_records",
-    "normalize_keys",
     "object_codes",
     "rule_column",
 ]
@@ -175,13 +174,6 @@ def _keys(tables: SideTables, rows: np.ndarray, column: str, how: str) -> pa.Arr
     if how == "none":  # canonical text: empty is already null
         return taken.combine_chunks().cast(pa.large_string())
     return normalize_arrow(taken, how)
-
-
-def normalize_keys(values: pa.ChunkedArray, how: str) -> pa.ChunkedArray:
-    """:func:`assoc_audit.normalize.normalize` over Arrow text
-    (:func:`~assoc_audit.normalize.normalize_arrow`: vectorised for printable ASCII, the
-    reference normaliser for every other value)."""
-    return pa.chunked_array([normalize_arrow(values, how)])
 
 
 def _hashes(con: duckdb.DuckDBPyConnection, keys: pa.Array) -> np.ndarray:

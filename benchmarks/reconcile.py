@@ -378,9 +378,10 @@ def measure_startup(args: argparse.Namespace, config: Path) -> list[tuple[str, f
 
 #: Engine functions timed by ``--trace`` (those that no longer exist are skipped).
 TRACED = {
-    "snapshot": ("read_side",),
+    "snapshot": ("read_side", "write_side"),
     "tables": ("validate_records", "validate_associations", "_duplicated", "_orient"),
-    "matching": ("match_records", "_match", "normalize_keys", "_key_codes"),
+    "matching": ("match_records", "_match", "_key_codes"),
+    "normalize": ("normalize_arrow",),
     "linkmap": ("build_links",),
     "reconcile": ("diff", "enrich", "classify"),
     "audit": ("_load", "_reconcile", "_render", "_register_suggestions", "_summary"),
@@ -391,7 +392,6 @@ TRACED = {
         "_write_parquet",
         "records_table",
         "records_frame",
-        "_snapshot_side",
     ),
 }
 

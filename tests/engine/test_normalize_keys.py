@@ -7,8 +7,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assoc_audit.matching import normalize_keys
-from assoc_audit.normalize import normalize
+from assoc_audit.normalize import normalize, normalize_arrow
 
 PIECES = st.sampled_from(
     [
@@ -42,6 +41,6 @@ TEXT = st.lists(st.text(max_size=6) | PIECES, max_size=6).map("".join)
 @given(st.lists(st.none() | TEXT, max_size=30), st.sampled_from(["email", "domain", "none"]))
 def test_fast_path_equals_normalize(values, how):
     arrow = pa.chunked_array([pa.array(values, pa.large_string())])
-    fast = normalize_keys(arrow, how).to_pylist()
+    fast = normalize_arrow(arrow, how).to_pylist()
     slow = normalize(pd.Series(values, dtype=object), how).tolist()
     assert fast == slow
