@@ -246,13 +246,13 @@ def _reconcile(
     matches: Matches,
     baseline: Path | str | None,
 ) -> _Reconciled:
-    codes = matches.object_codes or (None, None)
-    register_records(con, config, hubspot, matches.hubspot, f"{REC_H}", codes[0])
-    register_records(con, config, app, matches.app, f"{REC_A}", codes[1])
+    codes = matches.object_codes
+    register_records(con, config, hubspot, matches.hubspot, REC_H, codes[0])
+    register_records(con, config, app, matches.app, REC_A, codes[1])
     amb = matches.ambiguity
     duck.register(
         con,
-        f"{MATCH_AMBIGUITY}",
+        MATCH_AMBIGUITY,
         pa.table(
             {
                 "hubspot_row": pa.array(amb["hubspot_row"].to_numpy(), pa.int64()),
@@ -357,7 +357,7 @@ def _register_suggestions(
     )
     duck.register(
         con,
-        f"{SUGGESTIONS}",
+        SUGGESTIONS,
         pa.table(
             {
                 "side": found.column("side"),

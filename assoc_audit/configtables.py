@@ -24,10 +24,9 @@ if TYPE_CHECKING:
 
     from assoc_audit.config import IntegrationConfig
 
-__all__ = ["PRIMARY", "SIDE_CODE", "ConfigTables", "config_tables", "register_config_tables"]
+__all__ = ["PRIMARY", "ConfigTables", "config_tables", "register_config_tables"]
 
 PRIMARY = "Primary"
-SIDE_CODE = {"hubspot": 0, "app": 1}
 
 
 @dataclass(frozen=True)
@@ -171,8 +170,8 @@ def _table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
 
 def register_config_tables(con: duckdb.DuckDBPyConnection, tables: ConfigTables) -> None:
     """Register ``pairs_``, ``entries_`` and ``limits_`` (max over duplicates: min)."""
-    duck.register(con, f"{PAIRS}", tables.pairs)
-    duck.register(con, f"{ENTRIES}", tables.entries)
+    duck.register(con, PAIRS, tables.pairs)
+    duck.register(con, ENTRIES, tables.entries)
     duck.register(con, "limits_raw_", tables.limits)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {LIMITS} AS "

@@ -120,7 +120,7 @@ class Matches:
     #: Per object with rules: counts of matched pairs, unmatched and ambiguous records.
     counts: dict[str, dict[str, int]]
     #: Each side's records as their object's index in ``config.audited_objects`` (-1: other).
-    object_codes: tuple[np.ndarray, np.ndarray] | None = None
+    object_codes: tuple[np.ndarray, np.ndarray]
     #: (object, rule number) -> both sides' keys of the records no rule matched (suggestions).
     unmatched_keys: dict[tuple[str, int], tuple[RuleKeys, RuleKeys]] = field(default_factory=dict)
 
@@ -387,20 +387,18 @@ def register_records(
     tables: SideTables,
     match: SideMatch,
     name: str,
-    codes: np.ndarray | None = None,
+    codes: np.ndarray,
 ) -> None:
     """Register a side's records with their matching results as table ``name``.
 
     Columns: ``row`` (position), ``obj`` (index in ``config.audited_objects``,
     -1 for others), ``record_id``, ``status``, ``partner`` (other side's row or
     -1), ``rule``, ``m`` (the HubSpot row of the matched pair, or NULL). ``codes``:
-    the records' object codes when known (:attr:`Matches.object_codes`).
+    the records' object codes (:attr:`Matches.object_codes`).
     """
     records = tables.records
     ids = arrow_text(records["record_id"])
     assert ids is not None
-    if codes is None:
-        codes = object_codes(records, config.audited_objects)
     n = len(records)
     rows = np.arange(n, dtype=np.int64)
     matched = match.status == MatchStatus.MATCHED

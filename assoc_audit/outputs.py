@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 
 from assoc_audit import duck
 from assoc_audit.atomicfile import atomic_write, atomic_write_text
-from assoc_audit.matching import RECORDS_COLUMNS, MatchStatus, object_codes
+from assoc_audit.matching import RECORDS_COLUMNS, MatchStatus
 from assoc_audit.reasons import Reason, count_failing
 from assoc_audit.snapshot import write_side
 from assoc_audit.tables import arrow_text, text_series
@@ -287,10 +287,7 @@ def records_table(
     if not any(config.match_rules(o) for o in objects):
         return _empty_records_table()
     ids = (_ids(hubspot), _ids(app))
-    codes = matches.object_codes or (
-        object_codes(hubspot.records, objects),
-        object_codes(app.records, objects),
-    )
+    codes = matches.object_codes
     h, a = matches.hubspot, matches.app
     parts: list[tuple[np.ndarray, pa.Array, pa.Array, np.ndarray, str]] = []
     rows = np.flatnonzero(h.status == MatchStatus.MATCHED)

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
-from assoc_audit.matching import MatchStatus, _keys, object_codes, rule_column
+from assoc_audit.matching import MatchStatus, _keys, rule_column
 
 if TYPE_CHECKING:
     from assoc_audit.config import IntegrationConfig, MatchRule
@@ -66,10 +66,7 @@ def suggest(
     sides = (hubspot, app)
     results: list[pd.DataFrame] = []
     objects = list(config.audited_objects)
-    obj_col = matches.object_codes or (
-        object_codes(hubspot.records, objects),
-        object_codes(app.records, objects),
-    )
+    obj_col = matches.object_codes
     for code, obj in enumerate(objects):
         rules = config.match_rules(obj)
         if not rules:
