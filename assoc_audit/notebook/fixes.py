@@ -32,6 +32,7 @@ from assoc_audit.fixes.plan import FixPlan
 from assoc_audit.fixes.planning import make_plan
 from assoc_audit.fixes.result import ApplyResult
 from assoc_audit.fixes.undo import make_undo_plan, undo_files
+from assoc_audit.notebook.session import _display, _html
 from assoc_audit.notebook.templating import macro
 
 if TYPE_CHECKING:
@@ -94,18 +95,6 @@ _PREVIEW_COLUMNS = (
 )
 
 
-def _display(obj: Any) -> None:
-    from IPython.display import display
-
-    display(obj)  # type: ignore[no-untyped-call]
-
-
-def _html(text: str) -> None:
-    from IPython.display import HTML
-
-    _display(HTML(text))  # type: ignore[no-untyped-call]
-
-
 def open_session(
     config_path: str | Path | None,
     *,
@@ -159,7 +148,7 @@ def show_plan(session: FixSession, *, max_rows: int = 50) -> None:
     """The plan's digest, counts by action/side and object pair, and its first operations."""
     plan = session.plan
     summary = plan.summary()
-    _html(_fixes("plan_head")(session.plan_file, plan.digest, summary.lines()[0]))
+    _display(_html(_fixes("plan_head")(session.plan_file, plan.digest, summary.lines()[0])))
     if not len(plan):
         return
     counts = pd.DataFrame(
@@ -173,7 +162,7 @@ def show_plan(session: FixSession, *, max_rows: int = 50) -> None:
     frame = plan.frame().head(max_rows)
     _display(frame[list(_PREVIEW_COLUMNS)])
     if len(plan) > max_rows:
-        _html(_fixes("more_operations")(len(plan) - max_rows))
+        _display(_html(_fixes("more_operations")(len(plan) - max_rows)))
 
 
 def _fixes(name: str) -> Any:
@@ -182,7 +171,7 @@ def _fixes(name: str) -> Any:
 
 
 def _show_result(result: ApplyResult) -> None:
-    _html(_fixes("result")(result.lines()))
+    _display(_html(_fixes("result")(result.lines())))
 
 
 def show_dry_run(session: FixSession) -> ApplyResult:
@@ -221,7 +210,7 @@ def apply_or_offer(
         _show_result(result)
         return result
     button = interactive and len(plan) > 0
-    _html(_fixes("dry_run")(plan.digest, session.config_path, session.plan_file, button))
+    _display(_html(_fixes("dry_run")(plan.digest, session.config_path, session.plan_file, button)))
     if interactive and len(plan):
         _offer_button(session, plan.digest)
     return None
@@ -259,13 +248,13 @@ def show_undo(session: FixSession) -> None:
     """How to undo what the journal records (and the undo plan's digest when it can)."""
     journal = session.journal
     if not journal.exists():
-        _html(_fixes("nothing_to_undo")())
+        _display(_html(_fixes("nothing_to_undo")()))
         return
     state = read_journal(journal)
     if not state.ended:
-        _html(_fixes("unfinished")(journal))
+        _display(_html(_fixes("unfinished")(journal)))
         return
     undo = make_undo_plan(session.config, journal)
     undo_file, _ = undo_files(journal)
     undo.write(undo_file)
-    _html(_fixes("undo_ready")(journal, len(undo), undo.digest, session.config_path))
+    _display(_html(_fixes("undo_ready")(journal, len(undo), undo.digest, session.config_path)))

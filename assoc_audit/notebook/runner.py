@@ -42,8 +42,8 @@ from assoc_audit.atomicfile import atomic_write_text
 from assoc_audit.errors import AssocAuditError, NotebookError
 from assoc_audit.notebook.cells import cell_error, failed_cell_index
 from assoc_audit.notebook.history import append_history, history_row
-from assoc_audit.outputs import TIMESTAMP_FORMAT, default_report_folder, threshold_exceeded
-from assoc_audit.reasons import DEFAULT_FAIL_ON, Reason, count_failing
+from assoc_audit.outputs import default_report_folder, threshold_exceeded
+from assoc_audit.reasons import DEFAULT_FAIL_ON, Reason
 from assoc_audit.secrets import read_token, redact_text
 
 __all__ = [
@@ -55,7 +55,6 @@ __all__ = [
     "latest_run",
     "notebook_parameters",
     "run_notebook",
-    "timestamp",
 ]
 
 log = logging.getLogger(__name__)
@@ -87,10 +86,6 @@ class RunResult:
         """True when the notebook wrote an audit ``summary.json``."""
         return "by_reason" in self.summary
 
-    def failing(self, fail_on: Any = DEFAULT_FAIL_ON) -> int:
-        """Findings with a ``fail_on`` reason, from the run's summary (0 without one)."""
-        return count_failing(dict(self.summary.get("by_reason") or {}), fail_on)
-
     def exit_code(self, fail_on: Any = DEFAULT_FAIL_ON, max_findings: int = 0) -> int:
         """DESIGN §8: 1 if more than ``max_findings`` findings have a ``fail_on`` reason, or
         an operation the notebook ran was refused or failed (its own code; the highest wins)."""
@@ -108,11 +103,6 @@ class RunResult:
             "seconds": round(self.seconds, 3),
             "operations_code": self.operations_code,
         }
-
-
-def timestamp(now: datetime | None = None) -> str:
-    """A run folder name: UTC, sortable, e.g. ``20261128T130500Z``."""
-    return (now or datetime.now(UTC)).astimezone(UTC).strftime(TIMESTAMP_FORMAT)
 
 
 def find_notebook(name: str | Path) -> Path:

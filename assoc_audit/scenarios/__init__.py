@@ -22,8 +22,9 @@ The offline data sync itself is :mod:`assoc_audit.scenarios.datasync`.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from assoc_audit import lazy
 
 if TYPE_CHECKING:
     from assoc_audit.scenarios.library import build_library
@@ -44,19 +45,14 @@ __all__ = [
 ]
 
 _WHERE = {
-    "Scenario": "model",
-    "build_library": "library",
-    "ScenarioPlan": "plan",
-    "plan_scenarios": "plan",
-    "ScenarioReport": "results",
-    "ScenarioResult": "results",
-    "ScenarioRunner": "runner",
-    "run_scenarios": "runner",
+    "Scenario": ".model",
+    "build_library": ".library",
+    "ScenarioPlan": ".plan",
+    "plan_scenarios": ".plan",
+    "ScenarioReport": ".results",
+    "ScenarioResult": ".results",
+    "ScenarioRunner": ".runner",
+    "run_scenarios": ".runner",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__, __dir__ = lazy.exports(__name__, _WHERE, __all__)

@@ -114,9 +114,14 @@ class ScenarioRunner:
         self._setup: dict[str, Any] = {}
 
     @property
+    def _settle_seconds(self) -> float:
+        """The sync's settling time (0.0 for a sync that has none)."""
+        return float(getattr(self.sync, "settle_seconds", 0.0) or 0.0)
+
+    @property
     def live(self) -> bool:
         """True if the sync acts by itself (HubSpot's own): the set-up must be race-free."""
-        return float(getattr(self.sync, "settle_seconds", 0.0) or 0.0) > 0
+        return self._settle_seconds > 0
 
     # -- the run ------------------------------------------------------------------------
 
@@ -355,11 +360,11 @@ class ScenarioRunner:
         wanted = samples.scope(made)
         deleted: dict[str, dict[str, int]] = {"hubspot": {}, "app": {}}
         found = self._sweep(wanted, deleted, errors, known=True)
-        settle = float(getattr(self.sync, "settle_seconds", 0.0) or 0.0)
+        settle = self._settle_seconds
         for n in range(SWEEPS - 1):
             if not settle or (n and not found):  # a live sync: at least one more sweep
                 break
-            getattr(self.sync, "sleep", time.sleep)(settle)
+            self._settle()
             found = self._sweep(wanted, deleted, errors, known=False)
         leftovers: dict[str, dict[str, list[str]]] = {"hubspot": {}, "app": {}}
         for side in _SIDES:
