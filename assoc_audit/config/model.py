@@ -22,6 +22,7 @@ from pydantic import (
     StringConstraints,
 )
 
+from assoc_audit.config.names import resolve_path
 from assoc_audit.normalize import Normalizer
 
 __all__ = [
@@ -211,8 +212,7 @@ class IntegrationConfig(_Model):
     # -- paths and identity ----------------------------------------------
     def resolve(self, path: Path | str) -> Path:
         """A path from the config, resolved against the config file's folder."""
-        p = Path(path).expanduser()
-        return p if p.is_absolute() else (self.base_dir / p).resolve()
+        return resolve_path(path, self.base_dir)
 
     def digest(self) -> str:
         """SHA-256 of the config's canonical JSON (paths as written)."""

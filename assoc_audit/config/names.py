@@ -91,7 +91,8 @@ def base_url_problem(url: str) -> str | None:
     return None
 
 
-def resolve_path(path: str, base_dir: Path) -> Path:
+def resolve_path(path: Path | str, base_dir: Path) -> Path:
+    """``path`` (``~`` expanded) resolved against ``base_dir`` unless it is absolute."""
     p = Path(path).expanduser()
     return p if p.is_absolute() else (base_dir / p).resolve()
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from assoc_audit.config.model import OBJECT_NAME_PATTERN, IntegrationConfig
 from assoc_audit.errors import ConfigProblem
-from assoc_audit.secrets import redact_text, redact_url
+from assoc_audit.secrets import redact_text
 
 __all__ = ["pydantic_problems", "show", "unknown_key_problem", "yaml_path"]
 
@@ -41,7 +41,7 @@ def show(value: Any, loc: tuple[str | int, ...] = ()) -> str:
     if isinstance(last, str) and _SECRET_KEY.search(last) and not last.endswith("_env"):
         return "<redacted>"
     if isinstance(value, str):
-        shown = redact_url(redact_text(value))
+        shown = redact_text(value)  # URLs too
         if len(shown) > 80:
             shown = shown[:77] + "..."
         return repr(shown)

@@ -20,7 +20,6 @@ folder or SQLite database (or an emulator portal).
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
@@ -31,7 +30,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-from assoc_audit.config import sqlite_path
+from assoc_audit.config import is_loopback, sqlite_path
 from assoc_audit.errors import ConnectorError
 from assoc_audit.scenarios.library import Scenario, build_library, side_name
 from assoc_audit.secrets import redact_url
@@ -227,20 +226,10 @@ def plan_scenarios(
 # Is the target our emulator?
 
 
-def _loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def is_sandbox_url(url: str | None, *, timeout: float = 2.0, opener: Opener = _direct) -> bool:
     """True if ``url`` is on a loopback address and our emulator's health endpoint answers."""
-    if not url or not _loopback(urlsplit(url).hostname):
+    host = urlsplit(url).hostname if url else None
+    if not url or not host or not is_loopback(host):
         return False
     try:
         with opener(f"{url.rstrip('/')}/_sandbox/health", timeout=timeout) as reply:
