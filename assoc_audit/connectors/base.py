@@ -58,7 +58,7 @@ row and column; a source that cannot be reached raises
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
@@ -86,7 +86,6 @@ __all__ = [
 ]
 
 Status = Literal["ok", "already", "failed"]
-STATUSES: tuple[Status, ...] = ("ok", "already", "failed")
 
 
 @dataclass(frozen=True)
@@ -407,12 +406,3 @@ class Connector(Protocol):
     def close(self) -> None:
         """Release connections."""
         ...
-
-
-def iter_chunks(frame: pd.DataFrame, size: int) -> Iterator[pd.DataFrame]:
-    """Consecutive row slices of at most ``size`` rows (at least one, possibly empty)."""
-    if len(frame) == 0:
-        yield frame
-        return
-    for start in range(0, len(frame), size):
-        yield frame.iloc[start : start + size]

@@ -11,7 +11,8 @@
 Modules: :mod:`.model` (operations, label sets, side models), :mod:`.digest`,
 :mod:`.planning` (findings → operations), :mod:`.effects` (side effects),
 :mod:`.plan` (plan files), :mod:`.states` (pair states, re-reads),
-:mod:`.journal`, :mod:`.apply` (with :mod:`.writer`), :mod:`.undo`, :mod:`.result`, :mod:`.cli`.
+:mod:`.journal`, :mod:`.apply` (with :mod:`.writer`), :mod:`.undo`, :mod:`.result`
+(the commands are in :mod:`assoc_audit.cli.fixes`).
 """
 
 from assoc_audit.fixes.apply import apply_plan, default_journal

@@ -20,7 +20,6 @@ Time is injected (``clock``, ``sleep``) so tests can run on virtual time.
 from __future__ import annotations
 
 import bisect
-import random
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -204,8 +203,3 @@ class RateLimiter:
         """Hold every request for ``seconds`` from now (after a 429)."""
         with self._lock:
             self._blocked_until = max(self._blocked_until, self._clock() + seconds)
-
-
-def jitter_source(seed: int | None = None) -> Callable[[], float]:
-    """A random source for backoff jitter (seeded for reproducible tests)."""
-    return random.Random(seed).random

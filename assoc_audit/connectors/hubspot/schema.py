@@ -21,7 +21,7 @@ numbers without a decimal part (``42``, never ``42.0``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -232,8 +232,3 @@ def whole_number_text(values: pd.Series) -> pd.Series:
         whole = whole.astype(object)
         whole[odd] = fixed
     return whole.astype(TEXT)
-
-
-def property_list(*groups: Sequence[str]) -> list[str]:
-    """Property names of several groups, in order, without repeats."""
-    return list(dict.fromkeys(p for group in groups for p in group))
